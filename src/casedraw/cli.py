@@ -1,0 +1,217 @@
+"""The casedraw command line."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from casedraw import demo as demo_data
+from casedraw.domain.model import BAILIFF_COLUMNS, DOCUMENT_COLUMNS, OPTIONAL_BAILIFF_COLUMNS, OPTIONAL_DOCUMENT_COLUMNS
+from casedraw.domain.regions import REGIONS
+from casedraw.domain.routing import ConfigError
+from casedraw.io.tabular import FileFormatError, SourceRow, read_rows
+from casedraw.ledger.events import Actor
+from casedraw.services import KZ_TIME, Context
+from casedraw.services.intake import IdempotencyConflict, submit_documents
+from casedraw.services.registry import import_bailiffs
+from casedraw.services.reports import Report
+from casedraw.services.setup import initialise
+from casedraw.store.repository import NotInitialised, Store
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Fair, unpredictable and verifiable distribution of enforcement documents.")
+registry_app = typer.Typer(no_args_is_help=True, help="The register of private bailiffs.")
+app.add_typer(registry_app, name="registry")
+console = Console()
+errors_console = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", envvar="CASEDRAW_DB", help="Database URL: sqlite:///FILE (default sqlite:///casedraw.db) or postgresql+psycopg://..."),
+]
+ActorOption = Annotated[str, typer.Option("--as", help="Operator account recorded as the actor of the events.")]
+
+EXIT_ROWS_REJECTED = 1
+EXIT_UNUSABLE_INPUT = 2
+
+
+@contextmanager
+def _opened(db: str | None) -> Iterator[Store]:
+    try:
+        store = Store.open(db)
+    except ValueError as exc:
+        _fail(str(exc))
+    try:
+        yield store
+    except (NotInitialised, ConfigError, FileFormatError, IdempotencyConflict) as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+
+
+def _fail(message: str) -> typer.Exit:
+    errors_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(EXIT_UNUSABLE_INPUT)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=errors_console, transient=True,
+    )
+
+
+def _print_outcomes(report: Report, what: str, errors_csv: Path | None, shown: int = 50) -> None:
+    counts = report.counts()
+    console.print(f"{what}: " + ", ".join(f"{status} {counts[status]:,}" for status in sorted(counts)) if counts else f"{what}: no rows")
+    rejected = report.rejected
+    if rejected:
+        table = Table("row", "field", "reason", title=f"{len(rejected):,} rejected row(s)", title_justify="left")
+        for outcome in rejected[:shown]:
+            for error in outcome.errors:
+                table.add_row(str(outcome.row), error.field, error.reason)
+        errors_console.print(table)
+        if len(rejected) > shown:
+            errors_console.print(f"… and {len(rejected) - shown:,} more rejected rows" + ("" if errors_csv else " (use --errors-csv FILE for all)"))
+    if errors_csv:
+        with errors_csv.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["row", "field", "reason"])
+            writer.writerows([o.row, e.field, e.reason] for o in rejected for e in o.errors)
+
+
+def _read(file: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> list[SourceRow]:
+    try:
+        return read_rows(file, required, optional)
+    except FileFormatError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def init(db: DbOption = None, actor: ActorOption = "cli") -> None:
+    """Create or migrate the database and record the default configuration."""
+    with _opened(db) as store:
+        created = initialise(store, Context(Actor("ministry", actor)))
+    console.print("configuration version 1 recorded" if created else "already initialised; nothing changed")
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or JSON Lines with columns: " + ", ".join(BAILIFF_COLUMNS + OPTIONAL_BAILIFF_COLUMNS))],
+    db: DbOption = None,
+    actor: ActorOption = "cli",
+    errors_csv: Annotated[Path | None, typer.Option(help="Write every rejected row's errors to this CSV file.")] = None,
+) -> None:
+    """Import private bailiffs: new licences are registered, changed rows recorded, identical rows ignored."""
+    rows = _read(file, BAILIFF_COLUMNS, OPTIONAL_BAILIFF_COLUMNS)
+    with _opened(db) as store:
+        report = import_bailiffs(store, rows, Context(Actor("chamber", actor)))
+    _print_outcomes(report, "bailiffs", errors_csv)
+    if report.rejected:
+        raise typer.Exit(EXIT_ROWS_REJECTED)
+
+
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or JSON Lines with columns: " + ", ".join(DOCUMENT_COLUMNS + OPTIONAL_DOCUMENT_COLUMNS))],
+    db: DbOption = None,
+    actor: ActorOption = "cli",
+    idempotency_key: Annotated[str | None, typer.Option(help="Repeat a request safely: the same key returns the first answer.")] = None,
+    errors_csv: Annotated[Path | None, typer.Option(help="Write every rejected row's errors to this CSV file.")] = None,
+) -> None:
+    """Register enforcement documents. Good rows are accepted even when others are rejected; resubmitted documents are recognised."""
+    rows = _read(file, DOCUMENT_COLUMNS, OPTIONAL_DOCUMENT_COLUMNS)
+    with _opened(db) as store, _progress() as progress:
+        task = progress.add_task(f"submitting {file.name}", total=len(rows))
+        report = submit_documents(
+            store, rows, Context(Actor("claimant", actor)), idempotency_key=idempotency_key,
+            progress=lambda n: progress.advance(task, n),
+        )
+    _print_outcomes(report, "documents", errors_csv)
+    if report.rejected:
+        raise typer.Exit(EXIT_ROWS_REJECTED)
+
+
+@app.command()
+def summary(db: DbOption = None) -> None:
+    """Per-region table of bailiffs and registered documents."""
+    with _opened(db) as store, store.read() as conn:
+        _print_summary(store.region_summary(conn))
+
+
+@app.command()
+def rebuild(db: DbOption = None) -> None:
+    """Recreate every table from the event log."""
+    with _opened(db) as store:
+        count = store.rebuild()
+    console.print(f"rebuilt projections from {count:,} events")
+
+
+@app.command()
+def demo(
+    docs: Annotated[int, typer.Option(min=1, help="How many documents to generate.")] = 50_000,
+    db: Annotated[str, typer.Option("--db", help="Database URL for the demo.")] = "sqlite:///casedraw-demo.db",
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data set.")] = 2026,
+) -> None:
+    """Build a national data set (20 regions, ~1,500 bailiffs), submit it and summarise per region."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    operator = Context(Actor("operator", "demo"))
+    with _opened(db) as store:
+        initialise(store, Context(Actor("ministry", "demo")))
+        bailiffs = demo_data.bailiff_rows(rng)
+        report = import_bailiffs(store, list(enumerate(bailiffs, start=2)), Context(Actor("chamber", "demo")))
+        _print_outcomes(report, f"registry: {len(bailiffs):,} private bailiffs", None)
+
+        today = dt.datetime.now(KZ_TIME).date()
+        rows: list[SourceRow] = list(enumerate(demo_data.document_rows(rng, docs, today), start=2))
+        intake_started = time.perf_counter()
+        with _progress() as progress:
+            task = progress.add_task("registering documents", total=len(rows))
+            report = submit_documents(store, rows, operator, progress=lambda n: progress.advance(task, n))
+        intake_seconds = time.perf_counter() - intake_started
+        _print_outcomes(report, f"intake: {len(rows):,} documents (a few deliberately broken)", None, shown=5)
+        again = submit_documents(store, rows[:1_000], operator).counts()
+        console.print(
+            f"re-submitting the first 1,000 rows: {again['accepted']:,} new, {again['duplicate']:,} recognised as "
+            f"already registered, {again['rejected']:,} rejected again"
+        )
+        with store.read() as conn:
+            _print_summary(store.region_summary(conn))
+    rate = len(rows) / intake_seconds if intake_seconds else 0.0
+    console.print(f"intake {rate:,.0f} documents/s; demo finished in {time.perf_counter() - started:.1f} s; database: {db}")
+
+
+def _print_summary(summary: dict[str, dict[str, int]]) -> None:
+    table = Table(title="Registered documents by region", title_justify="left")
+    for column in ("region", "PBs active", "to PBs", "robot bailiff", "state bailiffs", "amount to PBs, mln KZT"):
+        table.add_column(column, justify="left" if column == "region" else "right")
+    totals = [0, 0, 0, 0, 0]
+    for iso, region in REGIONS.items():
+        s = summary.get(iso, {})
+        values = [s.get("bailiffs_active", 0), s.get("documents_pb", 0), s.get("documents_robot", 0),
+                  s.get("documents_state", 0), s.get("amount_pb", 0)]
+        totals = [a + b for a, b in zip(totals, values, strict=True)]
+        table.add_row(f"{iso} {region.name_en.removesuffix(' Region')}", *(f"{v:,}" for v in values[:4]), f"{values[4] / 100 / 1e6:,.1f}")
+    table.add_section()
+    table.add_row("all regions", *(f"{v:,}" for v in totals[:4]), f"{totals[4] / 100 / 1e6:,.1f}", style="bold")
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

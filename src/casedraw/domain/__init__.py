@@ -1,0 +1,1 @@
+"""The pure domain: plain data and functions, no I/O, no clock."""

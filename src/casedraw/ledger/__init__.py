@@ -1,0 +1,1 @@
+"""The event log: canonical encoding, events and their commitments."""

@@ -1,0 +1,57 @@
+"""Canonical JSON: the byte encoding of every logged value.
+
+It is RFC 8785 (JCS) restricted to what casedraw logs: objects with ASCII
+keys (sorted), arrays, strings, booleans, null and integers of magnitude
+below 2**53. No floats, so every language encodes the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+_MAX_INT = 2**53
+
+
+def _valid(value: object) -> bool:
+    if value is None or isinstance(value, (bool, str)):
+        return True
+    if isinstance(value, int):
+        return -_MAX_INT < value < _MAX_INT
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and k.isascii() and _valid(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_valid(item) for item in value)
+    return False
+
+
+def _first_problem(value: object, path: str) -> str:
+    """Where and why a value cannot be encoded (only called once it is known to be invalid)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                return f"{path}: object keys must be ASCII strings, got {key!r}"
+            if not _valid(item):
+                return _first_problem(item, f"{path}.{key}")
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            if not _valid(item):
+                return _first_problem(item, f"{path}[{index}]")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{path}: integer {value} is outside the canonical range (|x| < 2**53)"
+    return f"{path}: {type(value).__name__} cannot be encoded canonically"
+
+
+def encode(value: object) -> bytes:
+    """The canonical bytes of a JSON value."""
+    if not _valid(value):
+        raise ValueError(_first_problem(value, "$"))
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def decode(data: bytes) -> object:
+    """Parse canonical bytes, refusing anything that does not re-encode identically."""
+    value = json.loads(data.decode("utf-8"))
+    if encode(value) != data:
+        raise ValueError("not in canonical form")
+    return value

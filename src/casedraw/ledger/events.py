@@ -1,0 +1,138 @@
+"""Events: every accepted fact, in the form it takes in the log.
+
+An event has a public body (the canonical bytes that enter the log) and,
+when it carries personal data, a private part kept only by the operator. The
+body commits to the private part with SHA-256 over its canonical bytes, which
+include a random salt, so the claimant holding the salt and the data can open
+the commitment while the public cannot guess it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from casedraw.domain.model import Bailiff, Document
+from casedraw.domain.routing import Channel, RoutingConfig
+from casedraw.ledger import canonical
+
+
+class EventKind(StrEnum):
+    CONFIG_SET = "config.set"
+    BAILIFF_REGISTERED = "bailiff.registered"
+    BAILIFF_CHANGED = "bailiff.changed"
+    DOCUMENT_REGISTERED = "document.registered"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    role: str  # operator, ministry, claimant, bailiff, chamber_head, commission, system
+    id: str
+
+
+SYSTEM = Actor("system", "casedraw")
+
+
+def format_time(moment: dt.datetime) -> str:
+    """UTC with microseconds and a Z, the one form times take in the log."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def commitment(private: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical.encode(private)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: EventKind
+    at: str
+    actor: Actor
+    data: Mapping[str, Any]
+    private: Mapping[str, Any] | None = field(default=None)
+
+    def body(self) -> bytes:
+        """The public, canonical bytes of this event: what the log holds."""
+        return canonical.encode(
+            {"kind": str(self.kind), "at": self.at, "by": {"role": self.actor.role, "id": self.actor.id}, "data": self.data}
+        )
+
+    def private_bytes(self) -> bytes | None:
+        return None if self.private is None else canonical.encode(self.private)
+
+    @classmethod
+    def from_stored(cls, body: bytes, private: bytes | None) -> Event:
+        public = canonical.decode(body)
+        assert isinstance(public, dict)
+        secret = None if private is None else canonical.decode(private)
+        return cls(EventKind(public["kind"]), public["at"], Actor(**public["by"]), public["data"], secret)  # type: ignore[arg-type]
+
+
+def _with_private(kind: EventKind, at: str, actor: Actor, data: dict[str, Any], fields: dict[str, Any], salt: bytes) -> Event:
+    private = {"salt": salt.hex(), "fields": fields}
+    return Event(kind, at, actor, {**data, "commit": commitment(private)}, private)
+
+
+def config_set(at: str, actor: Actor, version: int, config: RoutingConfig) -> Event:
+    return Event(EventKind.CONFIG_SET, at, actor, {"name": "routing", "version": version, "value": config.to_json()})
+
+
+def _bailiff_public(b: Bailiff) -> dict[str, Any]:
+    return {
+        "region": b.region,
+        "district": b.district,
+        "status": str(b.status),
+        "chamber_head": b.chamber_head,
+        "share_milli": b.share_milli,
+        "specialisations": list(b.specialisations),
+    }
+
+
+def _bailiff_private(b: Bailiff) -> dict[str, Any]:
+    return {"full_name": b.full_name, "iin": b.iin, "conflicts": list(b.conflicts)}
+
+
+def bailiff_registered(at: str, actor: Actor, bailiff: Bailiff, salt: bytes) -> Event:
+    return _with_private(
+        EventKind.BAILIFF_REGISTERED, at, actor,
+        {"licence": bailiff.licence, **_bailiff_public(bailiff)}, _bailiff_private(bailiff), salt,
+    )
+
+
+def bailiff_changed(at: str, actor: Actor, before: Bailiff, after: Bailiff, salt: bytes) -> Event | None:
+    """The event recording what changed between two registry rows, or None if nothing did."""
+    old_public, new_public = _bailiff_public(before), _bailiff_public(after)
+    changed = {k: v for k, v in new_public.items() if old_public[k] != v}
+    old_private, new_private = _bailiff_private(before), _bailiff_private(after)
+    changed_private = {k: v for k, v in new_private.items() if old_private[k] != v}
+    if not changed and not changed_private:
+        return None
+    data = {"licence": after.licence, "changes": changed}
+    if not changed_private:
+        return Event(EventKind.BAILIFF_CHANGED, at, actor, data)
+    return _with_private(EventKind.BAILIFF_CHANGED, at, actor, data, changed_private, salt)
+
+
+def document_registered(at: str, actor: Actor, doc_id: int, doc: Document, channel: Channel, salt: bytes) -> Event:
+    public = {
+        "doc": doc_id,
+        "region": doc.region,
+        "category": str(doc.category),
+        "doc_kind": str(doc.kind),
+        "basis": str(doc.basis),
+        "claimant_kind": str(doc.claimant_kind),
+        "channel": str(channel),
+    }
+    private = {
+        "claimant": {"idn": doc.claimant.idn, "name": doc.claimant.name},
+        "debtor": {"idn": doc.debtor.idn, "name": doc.debtor.name},
+        "issuing_body": doc.issuing_body,
+        "number": doc.number,
+        "date": doc.date.isoformat(),
+        "amount_tiyn": doc.amount_tiyn,
+        "external_ref": doc.external_ref,
+    }
+    return _with_private(EventKind.DOCUMENT_REGISTERED, at, actor, public, private, salt)

@@ -1,0 +1,1 @@
+"""Storage: the event log and its projections, on SQLite or PostgreSQL."""

@@ -1,0 +1,190 @@
+"""The store: appends events in one total order and keeps projections in step."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
+
+from casedraw.domain.model import Bailiff, LicenceStatus
+from casedraw.domain.routing import RoutingConfig
+from casedraw.ledger.events import Event
+from casedraw.store import schema
+from casedraw.store.db import database_url, make_engine, migrate
+from casedraw.store.projections import apply, insert_ignoring_existing, project
+
+_LOOKUP_CHUNK = 900  # stays below every backend's limit on bound parameters
+
+
+class NotInitialised(RuntimeError):
+    """The database has no configuration yet: run `casedraw init`."""
+
+
+@dataclass
+class Writer:
+    """A write transaction holding the log lock: appends go to the end of the log."""
+
+    conn: Connection
+    size: int  # events in the log, including those appended in this transaction
+    documents: int  # documents registered, ditto
+
+    def next_document_id(self) -> int:
+        self.documents += 1
+        return self.documents
+
+    def append(self, events: Sequence[Event]) -> range:
+        """Append events and their projections; returns their log indexes."""
+        if not events:
+            return range(self.size, self.size)
+        first = self.size
+        rows = [
+            {"seq": first + i, "kind": str(e.kind), "at": e.at, "body": e.body(), "private": e.private_bytes()}
+            for i, e in enumerate(events)
+        ]
+        self.conn.execute(schema.events.insert(), rows)
+        apply(self.conn, (op for i, e in enumerate(events) for op in project(first + i, e)))
+        self.size += len(events)
+        return range(first, self.size)
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Connect to the database (creating and migrating it as needed)."""
+        engine = make_engine(database_url(url))
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Writer]:
+        """A transaction that owns the end of the log until it commits."""
+        with self.engine.begin() as conn:
+            head = schema.log_head
+            size, documents = conn.execute(
+                update(head).where(head.c.id == 1).values(size=head.c.size).returning(head.c.size, head.c.documents)
+            ).one()
+            writer = Writer(conn, size, documents)
+            yield writer
+            conn.execute(update(head).where(head.c.id == 1).values(size=writer.size, documents=writer.documents))
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # --- queries -----------------------------------------------------------
+
+    @staticmethod
+    def routing_config(conn: Connection) -> RoutingConfig:
+        t = schema.config_versions
+        value = conn.execute(
+            select(t.c.value).where(t.c.name == "routing").order_by(t.c.version.desc()).limit(1)
+        ).scalar_one_or_none()
+        if value is None:
+            raise NotInitialised("the database holds no configuration yet: run `casedraw init` first")
+        return RoutingConfig.from_json(json.loads(value))
+
+    @staticmethod
+    def config_version(conn: Connection, name: str) -> int:
+        t = schema.config_versions
+        return conn.execute(select(func.coalesce(func.max(t.c.version), 0)).where(t.c.name == name)).scalar_one()
+
+    @staticmethod
+    def bailiffs(conn: Connection) -> dict[str, Bailiff]:
+        t = schema.bailiffs
+        return {
+            row.licence: Bailiff(
+                licence=row.licence, full_name=row.full_name, iin=row.iin, region=row.region,
+                district=row.district, status=LicenceStatus(row.status), chamber_head=row.chamber_head,
+                share_milli=row.share_milli, specialisations=tuple(json.loads(row.specialisations)),
+                conflicts=tuple(json.loads(row.conflicts)),
+            )
+            for row in conn.execute(select(t).order_by(t.c.licence))
+        }
+
+    @staticmethod
+    def documents_by_identity(conn: Connection, identities: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Already registered documents among these identities: identity -> (id, channel)."""
+        t = schema.documents
+        query = select(t.c.identity, t.c.id, t.c.channel).where(t.c.identity.in_(bindparam("ids", expanding=True)))
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(identities), _LOOKUP_CHUNK):
+            chunk = list(identities[start : start + _LOOKUP_CHUNK])
+            found.update((row.identity, (row.id, row.channel)) for row in conn.execute(query, {"ids": chunk}))
+        return found
+
+    @staticmethod
+    def region_summary(conn: Connection) -> dict[str, dict[str, int]]:
+        """Per region: active bailiffs, and documents and amounts (tiyn) by routing channel."""
+        summary: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        b = schema.bailiffs
+        for region, status, count in conn.execute(select(b.c.region, b.c.status, func.count()).group_by(b.c.region, b.c.status)):
+            summary[region][f"bailiffs_{status}"] += count
+        d = schema.documents
+        query = select(d.c.region, d.c.channel, func.count(), func.coalesce(func.sum(d.c.amount_tiyn), 0)).group_by(d.c.region, d.c.channel)
+        for region, channel, count, amount in conn.execute(query):
+            summary[region][f"documents_{channel}"] += count
+            summary[region][f"amount_{channel}"] += int(amount)
+        return summary
+
+    @staticmethod
+    def idempotent_response(conn: Connection, key: str) -> tuple[str, str] | None:
+        """(request hash, response) stored for an idempotency key, if any."""
+        t = schema.idempotency
+        row = conn.execute(select(t.c.request_hash, t.c.response).where(t.c.key == key)).one_or_none()
+        return None if row is None else (row.request_hash, row.response)
+
+    def remember_response(self, key: str, request_hash: str, response: str, at: str) -> None:
+        with self.engine.begin() as conn:
+            row = {"key": key, "request_hash": request_hash, "response": response, "created_at": at}
+            conn.execute(insert_ignoring_existing(conn, schema.idempotency), [row])
+
+    def events(self, start: int = 0, batch: int = 10_000) -> Iterator[tuple[int, Event]]:
+        """Every event from `start` on, in log order, read in batches."""
+        with self.read() as conn:
+            yield from _events_from(conn, start, batch)
+
+    def rebuild(self) -> int:
+        """Recreate every projection from the log; returns the number of events replayed."""
+        with self.write() as writer:
+            for table in reversed(schema.PROJECTIONS):
+                writer.conn.execute(delete(table))
+            replayed = 0
+            for seq, event in _events_from(writer.conn, 0, 5_000):
+                apply(writer.conn, project(seq, event))
+                replayed += 1
+            writer.documents = writer.conn.execute(select(func.count()).select_from(schema.documents)).scalar_one()
+            return replayed
+
+    def projection_snapshot(self) -> dict[str, list[tuple[object, ...]]]:
+        """Every projection table's rows in key order: equal snapshots mean equal state."""
+        with self.read() as conn:
+            return {
+                table.name: [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))]
+                for table in schema.PROJECTIONS
+            }
+
+
+
+def _events_from(conn: Connection, start: int, batch: int) -> Iterator[tuple[int, Event]]:
+    t = schema.events
+    position = start
+    while True:
+        rows = conn.execute(
+            select(t.c.seq, t.c.body, t.c.private).where(t.c.seq >= position).order_by(t.c.seq).limit(batch)
+        ).all()
+        for row in rows:
+            yield row.seq, Event.from_stored(row.body, row.private)
+        if len(rows) < batch:
+            return
+        position = rows[-1].seq + 1
