@@ -60,6 +60,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: 
         yield url.render_as_string(hide_password=False)
     finally:
         with psycopg.connect(_pg_conninfo(), autocommit=True) as conn:
+            # A connection a test forgot to close would block this forever: fail instead.
+            conn.execute("SET lock_timeout = '20s'")
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 

@@ -1,0 +1,187 @@
+"""Document intake against a real database (SQLite and PostgreSQL)."""
+
+import hashlib
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from casedraw.domain.errors import FieldError
+from casedraw.ledger import canonical
+from casedraw.ledger.events import EventKind
+from casedraw.services.intake import IdempotencyConflict, submit_documents
+from casedraw.store import schema
+from casedraw.store.repository import NotInitialised, Store
+from conftest import fixed_context
+from factories import document_row, iin
+
+
+def log_size(store: Store) -> int:
+    with store.read() as conn:
+        return conn.execute(select(func.count()).select_from(schema.events)).scalar_one()
+
+
+def document_count(store: Store) -> int:
+    with store.read() as conn:
+        return conn.execute(select(func.count()).select_from(schema.documents)).scalar_one()
+
+
+def numbered(rows):
+    return list(enumerate(rows, start=2))
+
+
+def test_good_rows_are_stored_once_and_bad_rows_reported(store, ctx):
+    rows = numbered([
+        document_row(0),
+        document_row(1, region="KZ-99"),
+        document_row(2),
+        document_row(3, amount_kzt="-10"),
+    ])
+    rows.append((6, [FieldError("row", "has 3 cells, the header has 13")]))
+    report = submit_documents(store, rows, ctx)
+    assert [(o.row, o.status) for o in report.outcomes] == [
+        (2, "accepted"), (3, "rejected"), (4, "accepted"), (5, "rejected"), (6, "rejected"),
+    ]
+    assert report.outcomes[1].errors == (FieldError("region", "unknown region 'KZ-99' (use an ISO 3166-2:KZ code such as KZ-75)"),)
+    assert report.outcomes[4].errors[0].field == "row"
+    assert document_count(store) == 2
+    assert [o.key for o in report.outcomes if o.status == "accepted"] == [1, 2]
+
+
+def test_resubmitting_the_same_file_changes_nothing(store, ctx):
+    rows = numbered([document_row(n) for n in range(30)] + [document_row(99, region="nowhere")])
+    first = submit_documents(store, rows, ctx)
+    size, snapshot = log_size(store), store.projection_snapshot()
+    second = submit_documents(store, rows, ctx)
+    assert log_size(store) == size
+    assert store.projection_snapshot() == snapshot
+    assert [o.status for o in second.outcomes] == ["duplicate"] * 30 + ["rejected"]
+    assert [o.key for o in second.outcomes[:30]] == [o.key for o in first.outcomes[:30]]
+
+
+def test_same_document_twice_in_one_file_is_one_document(store, ctx):
+    spaced = document_row(0, doc_number=" " + str(document_row(0)["doc_number"]).lower() + " ")
+    report = submit_documents(store, numbered([document_row(0), spaced, document_row(1)]), ctx)
+    assert [o.status for o in report.outcomes] == ["accepted", "duplicate", "accepted"]
+    assert report.outcomes[1].key == report.outcomes[0].key
+    assert document_count(store) == 2
+
+
+def test_duplicates_across_chunks_are_found(store, ctx):
+    rows = numbered([document_row(n) for n in range(7)] + [document_row(2)])
+    report = submit_documents(store, rows, ctx, chunk_size=3)
+    assert report.counts() == {"accepted": 7, "duplicate": 1}
+    assert report.outcomes[-1].key == report.outcomes[2].key
+
+
+def test_routing_is_recorded_per_document(store, ctx):
+    rows = numbered([
+        document_row(0, claimant_kind="state_body", category="state_claim", amount_kzt="50000"),
+        document_row(1, claimant_kind="state_body", category="state_claim", amount_kzt="500000"),
+        document_row(2, claimant_kind="state_body", category="state_claim", amount_kzt="5000000"),
+    ])
+    report = submit_documents(store, rows, ctx)
+    assert [o.detail for o in report.outcomes] == ["robot", "pb", "state"]
+
+
+def test_idempotency_key_returns_the_first_answer(store, ctx):
+    rows = numbered([document_row(0), document_row(1, region="x")])
+    first = submit_documents(store, rows, ctx, idempotency_key="bank-batch-0001")
+    size = log_size(store)
+    again = submit_documents(store, rows, ctx, idempotency_key="bank-batch-0001")
+    assert again.outcomes == first.outcomes  # accepted, not "duplicate": the same answer as the first time
+    assert log_size(store) == size
+    with pytest.raises(IdempotencyConflict, match="bank-batch-0001.*different request"):
+        submit_documents(store, numbered([document_row(5)]), ctx, idempotency_key="bank-batch-0001")
+    assert log_size(store) == size
+
+
+def test_intake_refuses_to_run_before_init(db_url, ctx):
+    store = Store.open(db_url)
+    try:
+        with pytest.raises(NotInitialised, match="casedraw init"):
+            submit_documents(store, numbered([document_row(0)]), ctx)
+        assert log_size(store) == 0
+    finally:
+        store.close()
+
+
+def test_a_failure_inside_a_chunk_leaves_nothing_half_written(store, ctx, monkeypatch):
+    submit_documents(store, numbered([document_row(0)]), ctx)
+    size, snapshot = log_size(store), store.projection_snapshot()
+
+    import casedraw.store.repository as repository
+
+    def fail_after_events(conn, ops):
+        list(ops)
+        raise RuntimeError("disk went away while writing projections")
+
+    monkeypatch.setattr(repository, "apply", fail_after_events)
+    with pytest.raises(RuntimeError, match="disk went away"):
+        submit_documents(store, numbered([document_row(n) for n in range(1, 5)]), ctx)
+    monkeypatch.undo()
+    assert log_size(store) == size
+    assert store.projection_snapshot() == snapshot
+    report = submit_documents(store, numbered([document_row(n) for n in range(1, 5)]), ctx)
+    assert report.counts() == {"accepted": 4}
+    assert [o.key for o in report.outcomes] == [2, 3, 4, 5]  # no gap left by the failed attempt
+
+
+def test_concurrent_submissions_of_the_same_documents_register_each_once(db_url, ctx):
+    stores = [Store.open(db_url) for _ in range(4)]
+    try:
+        from casedraw.services.setup import initialise
+        initialise(stores[0], ctx)
+        rows = numbered([document_row(n) for n in range(40)])
+        barrier = threading.Barrier(len(stores))
+        reports, failures = [], []
+
+        def run(store):
+            try:
+                barrier.wait()
+                reports.append(submit_documents(store, rows, fixed_context(), chunk_size=7))
+            except Exception as exc:  # surfaced below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        assert document_count(stores[0]) == 40
+        assert sum(r.counts()["accepted"] for r in reports) == 40
+        ids = {tuple(o.key for o in r.outcomes) for r in reports}
+        assert len(ids) == 1  # everybody got the same document ids
+        with stores[0].read() as conn:
+            seqs = conn.execute(select(schema.events.c.seq).order_by(schema.events.c.seq)).scalars().all()
+        assert seqs == list(range(len(seqs)))  # one gap-free total order
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_public_log_holds_no_personal_data_and_commitments_open(store, ctx):
+    row = document_row(0, debtor_name="Серикбаев Данияр", doc_number="2-777/2026")
+    submit_documents(store, numbered([row]), ctx)
+    (seq, event), = [(s, e) for s, e in store.events() if e.kind is EventKind.DOCUMENT_REGISTERED]
+    body = event.body()
+    for secret in (str(row["debtor_idn"]), str(row["claimant_idn"]), "Серикбаев", "2-777/2026", "District court", "250000"):
+        assert secret.encode() not in body, secret
+    assert event.data["region"] == "KZ-75" and event.data["channel"] == "pb"
+    assert hashlib.sha256(canonical.encode(event.private)).hexdigest() == event.data["commit"]
+    assert event.private["fields"]["debtor"]["idn"] == iin(0)
+
+
+def test_rebuild_recreates_identical_projections(store, ctx):
+    from casedraw.services.registry import import_bailiffs
+    from factories import bailiff_row
+
+    import_bailiffs(store, numbered([bailiff_row(n) for n in range(3)]), ctx)
+    import_bailiffs(store, numbered([bailiff_row(1, district="Almaty, district 9", allocation_share="0.5")]), ctx)
+    submit_documents(store, numbered([document_row(n) for n in range(25)]), ctx)
+    before = store.projection_snapshot()
+    assert store.rebuild() == log_size(store)
+    assert store.projection_snapshot() == before
+    report = submit_documents(store, numbered([document_row(99)]), ctx)
+    assert report.outcomes[0].key == 26  # the document counter is rebuilt too
