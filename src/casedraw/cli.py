@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import datetime as dt
 import random
 import sys
@@ -191,6 +192,33 @@ def demo(
             _print_summary(store.region_summary(conn))
     rate = len(rows) / intake_seconds if intake_seconds else 0.0
     console.print(f"intake {rate:,.0f} documents/s; demo finished in {time.perf_counter() - started:.1f} s; database: {db}")
+
+
+@app.command()
+def simulate(
+    bailiffs: Annotated[int, typer.Option(min=1, help="Bailiffs in the region (k).")] = 20,
+    docs: Annotated[int, typer.Option(min=1, help="Documents to draw (n).")] = 100_000,
+    weights: Annotated[str, typer.Option(help="unit, classes or lognormal.")] = "unit",
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic input and of the rounds.")] = 1,
+    round_size: Annotated[int, typer.Option(min=1, help="Documents per sealed round.")] = 100,
+    sampled_rounds: Annotated[int, typer.Option(min=1, help="Rounds re-run to estimate the best guess.")] = 10,
+    reruns: Annotated[int, typer.Option(min=200, help="Independent seeds per re-run round.")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run the production draw on synthetic input and measure balance, unpredictability and speed."""
+    from casedraw.draw.simulate import WEIGHT_KINDS
+    from casedraw.draw.simulate import simulate as run_simulation
+
+    if weights not in WEIGHT_KINDS:
+        _fail(f"--weights: {weights!r} is not one of {', '.join(WEIGHT_KINDS)}")
+    result = run_simulation(bailiffs, docs, weights, seed, round_size=round_size, sampled_rounds=sampled_rounds, reruns=reruns)
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table("measure", "value", title="casedraw simulate", title_justify="left")
+    for key, value in result.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
 
 
 def _print_summary(summary: dict[str, dict[str, int]]) -> None:
