@@ -28,6 +28,7 @@ from casedraw.services import KZ_TIME, Context
 from casedraw.services.intake import IdempotencyConflict, submit_documents
 from casedraw.services.registry import import_bailiffs
 from casedraw.services.reports import Report
+from casedraw.services.rounds import run_round
 from casedraw.services.setup import initialise
 from casedraw.store.repository import NotInitialised, Store
 
@@ -43,6 +44,7 @@ DbOption = Annotated[
 ]
 ActorOption = Annotated[str, typer.Option("--as", help="Operator account recorded as the actor of the events.")]
 
+DEMO_ROUNDS = 4  # the demo's intake arrives over four days, one round each
 EXIT_ROWS_REJECTED = 1
 EXIT_UNUSABLE_INPUT = 2
 
@@ -144,6 +146,62 @@ def submit(
         raise typer.Exit(EXIT_ROWS_REJECTED)
 
 
+EXIT_WAITING = 3
+
+
+@app.command()
+def draw(
+    db: DbOption = None,
+    actor: ActorOption = "cli",
+    beacon: Annotated[str, typer.Option(help="Randomness for new rounds: hashchain (offline, anchor published at init) or drand-quicknet.")] = "hashchain",
+    drand_file: Annotated[Path | None, typer.Option(help="File of drand quicknet rounds (JSON or JSON Lines).")] = None,
+    drand_url: Annotated[str | None, typer.Option(help="drand relay base URL, e.g. https://api.drand.sh")] = None,
+) -> None:
+    """Seal a round of every waiting document, take its randomness, and draw. Exit 3 while a drand value is not yet published."""
+    from casedraw.draw.beacons import BeaconInvalid, BeaconUnavailable, DrandFileFeed, DrandHttpFeed
+    from casedraw.services.rounds import NoRandomnessSource, run_round
+
+    feed = DrandFileFeed(drand_file) if drand_file else DrandHttpFeed(drand_url) if drand_url else None
+    with _opened(db) as store:
+        try:
+            result = run_round(store, Context(Actor("system", actor)), source=beacon, drand=feed)
+        except (BeaconUnavailable, NoRandomnessSource) as exc:
+            errors_console.print(f"[yellow]waiting:[/] {exc}; the round stays sealed: run `casedraw draw` again")
+            raise typer.Exit(EXIT_WAITING) from None
+        except (BeaconInvalid, ValueError) as exc:
+            _fail(str(exc))
+    if result is None:
+        console.print("nothing to draw: no registered or pending documents")
+        return
+    console.print(
+        f"round {result.round}: {result.documents:,} documents, {result.assigned:,} assigned, "
+        f"{result.pending:,} pending; seed {result.seed}"
+    )
+
+
+@app.command()
+def loads(db: DbOption = None) -> None:
+    """Per-region weighted load of the bailiffs the draw serves."""
+    with _opened(db) as store, store.read() as conn:
+        _print_loads(store.region_loads(conn))
+
+
+def _print_loads(loads: dict[str, dict[str, float]]) -> None:
+    table = Table(title="Weighted load per unit of allocation share, by region", title_justify="left")
+    for column in ("region", "PBs", "assigned", "pending", "min load", "max load", "gap"):
+        table.add_column(column, justify="left" if column == "region" else "right")
+    for iso, region in REGIONS.items():
+        r = loads.get(iso)
+        if r is None:
+            continue
+        low = r["min_load"] if r["bailiffs"] else 0.0
+        table.add_row(
+            f"{iso} {region.name_en.removesuffix(' Region')}", f"{int(r['bailiffs']):,}", f"{int(r['assigned']):,}",
+            f"{int(r['pending']):,}", f"{low:,.1f}", f"{r['max_load']:,.1f}", f"{r['max_load'] - low:,.1f}",
+        )
+    console.print(table)
+
+
 @app.command()
 def summary(db: DbOption = None) -> None:
     """Per-region table of bailiffs and registered documents."""
@@ -177,11 +235,21 @@ def demo(
 
         today = dt.datetime.now(KZ_TIME).date()
         rows: list[SourceRow] = list(enumerate(demo_data.document_rows(rng, docs, today), start=2))
-        intake_started = time.perf_counter()
+        intake_seconds = draw_seconds = 0.0
+        report = Report()
+        batches = [rows[i : i + -(-len(rows) // DEMO_ROUNDS)] for i in range(0, len(rows), -(-len(rows) // DEMO_ROUNDS))]
+        system = Context(Actor("system", "demo"))
         with _progress() as progress:
-            task = progress.add_task("registering documents", total=len(rows))
-            report = submit_documents(store, rows, operator, progress=lambda n: progress.advance(task, n))
-        intake_seconds = time.perf_counter() - intake_started
+            task = progress.add_task("registering and drawing", total=len(rows))
+            for batch in batches:  # a day's intake, then that day's round
+                started_batch = time.perf_counter()
+                report.outcomes += submit_documents(store, batch, operator, progress=lambda n: progress.advance(task, n)).outcomes
+                intake_seconds += time.perf_counter() - started_batch
+                started_draw = time.perf_counter()
+                result = run_round(store, system)
+                draw_seconds += time.perf_counter() - started_draw
+                if result:
+                    console.print(f"round {result.round}: {result.documents:,} documents drawn, {result.assigned:,} assigned, {result.pending:,} pending")
         _print_outcomes(report, f"intake: {len(rows):,} documents (a few deliberately broken)", None, shown=5)
         again = submit_documents(store, rows[:1_000], operator).counts()
         console.print(
@@ -190,8 +258,12 @@ def demo(
         )
         with store.read() as conn:
             _print_summary(store.region_summary(conn))
+            _print_loads(store.region_loads(conn))
     rate = len(rows) / intake_seconds if intake_seconds else 0.0
-    console.print(f"intake {rate:,.0f} documents/s; demo finished in {time.perf_counter() - started:.1f} s; database: {db}")
+    console.print(
+        f"intake {rate:,.0f} documents/s; rounds drawn in {draw_seconds:.1f} s; "
+        f"demo finished in {time.perf_counter() - started:.1f} s; database: {db}"
+    )
 
 
 @app.command()

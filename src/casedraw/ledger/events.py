@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from casedraw.domain.model import Bailiff, Document
-from casedraw.domain.routing import Channel, RoutingConfig
+from casedraw.domain.routing import Channel
 from casedraw.ledger import canonical
 
 
@@ -26,6 +26,10 @@ class EventKind(StrEnum):
     BAILIFF_REGISTERED = "bailiff.registered"
     BAILIFF_CHANGED = "bailiff.changed"
     DOCUMENT_REGISTERED = "document.registered"
+    BEACON_ANCHOR = "beacon.anchor"
+    ROUND_SEALED = "round.sealed"
+    ROUND_RANDOMNESS = "round.randomness"
+    ROUND_DRAWN = "round.drawn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +80,8 @@ def _with_private(kind: EventKind, at: str, actor: Actor, data: dict[str, Any], 
     return Event(kind, at, actor, {**data, "commit": commitment(private)}, private)
 
 
-def config_set(at: str, actor: Actor, version: int, config: RoutingConfig) -> Event:
-    return Event(EventKind.CONFIG_SET, at, actor, {"name": "routing", "version": version, "value": config.to_json()})
+def config_set(at: str, actor: Actor, name: str, version: int, value: Mapping[str, Any]) -> Event:
+    return Event(EventKind.CONFIG_SET, at, actor, {"name": name, "version": version, "value": value})
 
 
 def _bailiff_public(b: Bailiff) -> dict[str, Any]:
@@ -116,9 +120,21 @@ def bailiff_changed(at: str, actor: Actor, before: Bailiff, after: Bailiff, salt
     return _with_private(EventKind.BAILIFF_CHANGED, at, actor, data, changed_private, salt)
 
 
-def document_registered(at: str, actor: Actor, doc_id: int, doc: Document, channel: Channel, salt: bytes) -> Event:
+@dataclass(frozen=True, slots=True)
+class Weighing:
+    """What the draw needs to know about a document's value, fixed at registration."""
+
+    band: int
+    weight: int
+    affinity: str  # keyed hash of the debtor, 32 hex digits
+
+
+def document_registered(at: str, actor: Actor, doc_id: int, doc: Document, channel: Channel, weighing: Weighing, salt: bytes) -> Event:
     public = {
         "doc": doc_id,
+        "band": weighing.band,
+        "weight": weighing.weight,
+        "affinity": weighing.affinity,
         "region": doc.region,
         "category": str(doc.category),
         "doc_kind": str(doc.kind),
@@ -136,3 +152,21 @@ def document_registered(at: str, actor: Actor, doc_id: int, doc: Document, chann
         "external_ref": doc.external_ref,
     }
     return _with_private(EventKind.DOCUMENT_REGISTERED, at, actor, public, private, salt)
+
+
+def beacon_anchor(at: str, actor: Actor, chain: int, length: int, anchor: bytes) -> Event:
+    return Event(EventKind.BEACON_ANCHOR, at, actor, {"source": "hashchain", "chain": chain, "length": length, "anchor": anchor.hex()})
+
+
+def round_sealed(at: str, actor: Actor, data: Mapping[str, Any]) -> Event:
+    return Event(EventKind.ROUND_SEALED, at, actor, data)
+
+
+def round_randomness(at: str, actor: Actor, round_no: int, source: str, index: int, value: bytes, proof: Mapping[str, str]) -> Event:
+    return Event(EventKind.ROUND_RANDOMNESS, at, actor, {
+        "round": round_no, "source": source, "index": index, "value": value.hex(), "proof": dict(proof),
+    })
+
+
+def round_drawn(at: str, actor: Actor, data: Mapping[str, Any]) -> Event:
+    return Event(EventKind.ROUND_DRAWN, at, actor, data)

@@ -10,6 +10,7 @@ submission gets the first record back and never creates a second draw.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Sequence
 
@@ -18,10 +19,10 @@ from casedraw.domain.model import Document, parse_document
 from casedraw.domain.routing import route
 from casedraw.io.tabular import SourceRow
 from casedraw.ledger import canonical
-from casedraw.ledger.events import document_registered
+from casedraw.ledger.events import Weighing, document_registered
 from casedraw.services import Context
 from casedraw.services.reports import Report, RowOutcome
-from casedraw.store.repository import Store
+from casedraw.store.repository import AFFINITY_KEY, Store
 
 CHUNK = 5_000
 
@@ -73,6 +74,8 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context) -> lis
     with store.write() as writer:
         config = store.routing_config(writer.conn)
         config.check_covers(today)
+        _, draw_config = store.draw_config(writer.conn)
+        affinity_key = store.secret(writer.conn, AFFINITY_KEY)
         known = store.documents_by_identity(writer.conn, list(identities.values()))
         for number, doc in parsed:
             if not isinstance(doc, Document):
@@ -85,11 +88,18 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context) -> lis
                 continue
             doc_id = writer.next_document_id()
             channel = route(doc.category, doc.amount_tiyn, today, config)
-            events.append(document_registered(at, ctx.actor, doc_id, doc, channel, ctx.salt()))
+            band = draw_config.band(doc.amount_tiyn)
+            weighing = Weighing(band, draw_config.weight(doc.category, band), affinity_hash(affinity_key, doc.region, doc.debtor.idn))
+            events.append(document_registered(at, ctx.actor, doc_id, doc, channel, weighing, ctx.salt()))
             known[identity] = (doc_id, str(channel))
             outcomes.append(RowOutcome(number, "accepted", doc_id, str(channel)))
         writer.append(events)
     return outcomes
+
+
+def affinity_hash(key: bytes, region: str, debtor_idn: str) -> str:
+    """Links documents against one debtor in one region without revealing who the debtor is."""
+    return hmac.new(key, f"{region}:{debtor_idn}".encode("ascii"), hashlib.sha256).hexdigest()[:32]
 
 
 def _request_hash(rows: Sequence[SourceRow]) -> str:

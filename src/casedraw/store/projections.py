@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from casedraw.domain.identifiers import party_type_of
@@ -35,7 +35,13 @@ class Update:
     values: dict[str, Any]
 
 
-Op = Insert | Update
+@dataclass(frozen=True, slots=True)
+class Upsert:
+    table: Table
+    row: dict[str, Any]  # the primary key columns identify the row; the rest replace it
+
+
+Op = Insert | Update | Upsert
 
 
 def _json_list(items: Iterable[str]) -> str:
@@ -78,8 +84,51 @@ def _document_registered(seq: int, e: Event) -> list[Op]:
             "number": p["number"], "doc_date": dt.date.fromisoformat(p["date"]), "basis": d["basis"],
             "region": d["region"], "category": d["category"], "amount_tiyn": p["amount_tiyn"],
             "channel": d["channel"], "status": "registered", "external_ref": p["external_ref"],
+            "band": d["band"], "weight": d["weight"], "affinity": d["affinity"],
         }),
     ]
+
+
+def _beacon_anchor(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    return [Insert(schema.beacon_anchors, {"chain": d["chain"], "length": d["length"], "anchor": d["anchor"], "last_index": 0, "last_value": d["anchor"]})]
+
+
+def _round_sealed(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    beacon = d["beacon"]
+    ops: list[Op] = [Insert(schema.rounds, {
+        "round": d["round"], "status": "sealed", "day": dt.date.fromisoformat(d["day"]),
+        "beacon_source": beacon["source"], "beacon_index": beacon["index"], "documents": len(d["documents"]),
+        "sealed_seq": seq, "seed": None, "drawn_seq": None,
+    })]
+    ops += [Update(schema.documents, {"id": doc}, {"status": "sealed", "round": d["round"]}) for doc in d["documents"]]
+    return ops
+
+
+def _round_randomness(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    if d["source"] != "hashchain":
+        return []
+    return [Update(schema.beacon_anchors, {"chain": int(d["proof"]["chain"])}, {"last_index": d["index"], "last_value": d["value"]})]
+
+
+def _round_drawn(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    ops: list[Op] = [Update(schema.rounds, {"round": d["round"]}, {"status": "drawn", "seed": d["seed"], "drawn_seq": seq})]
+    for region, outcome in sorted(d["regions"].items()):
+        ops += [
+            Update(schema.documents, {"id": doc}, {"status": "assigned", "assigned_to": licence, "how": how})
+            for doc, licence, how in outcome["assigned"]
+        ]
+        ops += [Update(schema.documents, {"id": doc}, {"status": "pending"}) for doc, _ in outcome["pending"]]
+        ops += [
+            Upsert(schema.bailiff_draw, {"licence": lic, "region": region, "vtime": b["vtime"], "open_count": b["open"], "load": b["load"]})
+            for lic, b in sorted(outcome["bailiffs"].items())
+        ]
+        ops.append(Upsert(schema.region_draw, {"region": region, "floor": outcome["floor"]}))
+        ops += [Insert(schema.affinity, {"region": region, "key": key, "licence": lic}, True) for key, lic in outcome["affinity"]]
+    return ops
 
 
 _PROJECTORS: dict[EventKind, Callable[[int, Event], list[Op]]] = {
@@ -87,6 +136,10 @@ _PROJECTORS: dict[EventKind, Callable[[int, Event], list[Op]]] = {
     EventKind.BAILIFF_REGISTERED: _bailiff_registered,
     EventKind.BAILIFF_CHANGED: _bailiff_changed,
     EventKind.DOCUMENT_REGISTERED: _document_registered,
+    EventKind.BEACON_ANCHOR: _beacon_anchor,
+    EventKind.ROUND_SEALED: _round_sealed,
+    EventKind.ROUND_RANDOMNESS: _round_randomness,
+    EventKind.ROUND_DRAWN: _round_drawn,
 }
 
 
@@ -97,24 +150,52 @@ def project(seq: int, event: Event) -> list[Op]:
 def apply(conn: Connection, ops: Iterable[Op]) -> None:
     """Execute operations with the effect of running them in order.
 
-    Inserts are gathered per table into one executemany each; an update first
-    flushes every pending insert, so it always sees the rows logged before it.
+    Inserts are gathered per table, and updates per table and shape, into one
+    executemany each. A pending batch is flushed before any operation that
+    could depend on it: an update or upsert waits for pending inserts, and an
+    insert or upsert waits for pending updates.
     """
-    pending: dict[tuple[Table, bool], list[dict[str, Any]]] = {}
+    inserts: dict[tuple[Table, bool], list[dict[str, Any]]] = {}
+    updates: dict[tuple[Table, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
 
-    def flush() -> None:
-        for (table, ignore_existing), rows in pending.items():
+    def flush_inserts() -> None:
+        for (table, ignore_existing), rows in inserts.items():
             conn.execute(_insert_statement(conn, table, ignore_existing), rows)
-        pending.clear()
+        inserts.clear()
+
+    def flush_updates() -> None:
+        for (table, keys, names), rows in updates.items():
+            statement = (
+                table.update()
+                .where(*[table.c[k] == bindparam(f"k_{k}") for k in keys])
+                .values({n: bindparam(f"v_{n}") for n in names})
+            )
+            conn.execute(statement, rows)
+        updates.clear()
 
     for op in ops:
         if isinstance(op, Insert):
-            pending.setdefault((op.table, op.ignore_existing), []).append(op.row)
+            flush_updates()
+            inserts.setdefault((op.table, op.ignore_existing), []).append(op.row)
+        elif isinstance(op, Update):
+            flush_inserts()
+            shape = (op.table, tuple(sorted(op.key)), tuple(sorted(op.values)))
+            updates.setdefault(shape, []).append(
+                {**{f"k_{k}": v for k, v in op.key.items()}, **{f"v_{n}": v for n, v in op.values.items()}}
+            )
         else:
-            flush()
-            clause = [op.table.c[name] == value for name, value in op.key.items()]
-            conn.execute(op.table.update().where(*clause).values(**op.values))
-    flush()
+            flush_inserts()
+            flush_updates()
+            conn.execute(_upsert_statement(conn, op.table, op.row), [op.row])
+    flush_updates()
+    flush_inserts()
+
+
+def _upsert_statement(conn: Connection, table: Table, row: dict[str, Any]):  # type: ignore[no-untyped-def]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    return statement.on_conflict_do_update(index_elements=keys, set_={n: statement.excluded[n] for n in row if n not in keys})
 
 
 def _insert_statement(conn: Connection, table: Table, ignore_existing: bool):  # type: ignore[no-untyped-def]

@@ -12,12 +12,18 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, select, upda
 
 from casedraw.domain.model import Bailiff, LicenceStatus
 from casedraw.domain.routing import RoutingConfig
+from casedraw.draw.config import DrawConfig
 from casedraw.ledger.events import Event
 from casedraw.store import schema
 from casedraw.store.db import database_url, make_engine, migrate
 from casedraw.store.projections import apply, insert_ignoring_existing, project
 
 _LOOKUP_CHUNK = 900  # stays below every backend's limit on bound parameters
+AFFINITY_KEY = "affinity_key"
+
+
+def hashchain_secret_name(chain: int) -> str:
+    return f"hashchain/{chain}"
 
 
 class NotInitialised(RuntimeError):
@@ -95,6 +101,24 @@ class Store:
         return RoutingConfig.from_json(json.loads(value))
 
     @staticmethod
+    def draw_config(conn: Connection) -> tuple[int, DrawConfig]:
+        t = schema.config_versions
+        row = conn.execute(
+            select(t.c.version, t.c.value).where(t.c.name == "draw").order_by(t.c.version.desc()).limit(1)
+        ).one_or_none()
+        if row is None:
+            raise NotInitialised("the database holds no draw configuration yet: run `casedraw init` first")
+        return row.version, DrawConfig.from_json(json.loads(row.value))
+
+    @staticmethod
+    def secret(conn: Connection, name: str) -> bytes:
+        t = schema.operator_secrets
+        value = conn.execute(select(t.c.value).where(t.c.name == name)).scalar_one_or_none()
+        if value is None:
+            raise NotInitialised(f"operator secret {name!r} is missing: run `casedraw init`")
+        return bytes(value)
+
+    @staticmethod
     def config_version(conn: Connection, name: str) -> int:
         t = schema.config_versions
         return conn.execute(select(func.coalesce(func.max(t.c.version), 0)).where(t.c.name == name)).scalar_one()
@@ -136,6 +160,26 @@ class Store:
             summary[region][f"documents_{channel}"] += count
             summary[region][f"amount_{channel}"] += int(amount)
         return summary
+
+    @staticmethod
+    def region_loads(conn: Connection) -> dict[str, dict[str, float]]:
+        """Per region: bailiffs drawn for, documents assigned and pending, and the spread of
+        weighted load per unit of share (load / share), the quantity the draw keeps balanced."""
+        out: dict[str, dict[str, float]] = {}
+        b, bd = schema.bailiffs, schema.bailiff_draw
+        rows = conn.execute(select(bd.c.region, bd.c.load, bd.c.open_count, b.c.share_milli, b.c.status).join(b, b.c.licence == bd.c.licence))
+        for row in rows:
+            r = out.setdefault(row.region, {"bailiffs": 0, "assigned": 0, "pending": 0, "min_load": float("inf"), "max_load": 0.0})
+            r["assigned"] += row.open_count
+            if row.status == "active":
+                per_share = row.load * 1000 / row.share_milli
+                r["bailiffs"] += 1
+                r["min_load"] = min(r["min_load"], per_share)
+                r["max_load"] = max(r["max_load"], per_share)
+        d = schema.documents
+        for region, count in conn.execute(select(d.c.region, func.count()).where(d.c.status == "pending").group_by(d.c.region)):
+            out.setdefault(region, {"bailiffs": 0, "assigned": 0, "pending": 0, "min_load": 0.0, "max_load": 0.0})["pending"] = count
+        return out
 
     @staticmethod
     def idempotent_response(conn: Connection, key: str) -> tuple[str, str] | None:

@@ -85,7 +85,67 @@ documents = Table(
     Column("channel", String(8), nullable=False),
     Column("status", String(16), nullable=False),
     Column("external_ref", String(64), nullable=False),
+    Column("band", Integer, nullable=False),
+    Column("weight", Integer, nullable=False),
+    Column("affinity", String(32), nullable=False),
+    Column("round", BigInteger),  # the round that drew it (or left it pending)
+    Column("assigned_to", String(32)),
+    Column("how", String(8)),  # draw or affinity
     Index("ix_documents_region_status", "region", "status"),
+    Index("ix_documents_status_channel", "status", "channel"),
+)
+
+rounds = Table(
+    "rounds", metadata,
+    Column("round", BigInteger, primary_key=True, autoincrement=False),
+    Column("status", String(8), nullable=False),  # sealed, drawn
+    Column("day", Date, nullable=False),
+    Column("beacon_source", String(24), nullable=False),
+    Column("beacon_index", BigInteger, nullable=False),
+    Column("documents", BigInteger, nullable=False),
+    Column("sealed_seq", BigInteger, nullable=False),
+    Column("seed", String(64)),
+    Column("drawn_seq", BigInteger),
+)
+
+# The draw's state per bailiff and region, as left by the last round.
+bailiff_draw = Table(
+    "bailiff_draw", metadata,
+    Column("licence", String(32), primary_key=True),
+    Column("region", String(8), nullable=False, index=True),
+    Column("vtime", BigInteger, nullable=False),
+    Column("open_count", BigInteger, nullable=False),
+    Column("load", BigInteger, nullable=False),
+)
+
+region_draw = Table(
+    "region_draw", metadata,
+    Column("region", String(8), primary_key=True),
+    Column("floor", BigInteger, nullable=False),
+)
+
+affinity = Table(
+    "affinity", metadata,
+    Column("region", String(8), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("licence", String(32), nullable=False),
+)
+
+beacon_anchors = Table(
+    "beacon_anchors", metadata,
+    Column("chain", Integer, primary_key=True, autoincrement=False),
+    Column("length", BigInteger, nullable=False),
+    Column("anchor", String(64), nullable=False),
+    Column("last_index", BigInteger, nullable=False),  # highest index revealed so far
+    Column("last_value", String(64), nullable=False),
+)
+
+# Secrets the operator keeps outside the log: the hash-chain seed and the
+# key of the debtor affinity hash. Not a projection; never exported.
+operator_secrets = Table(
+    "operator_secrets", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
 )
 
 idempotency = Table(
@@ -96,4 +156,4 @@ idempotency = Table(
     Column("created_at", String(32), nullable=False),
 )
 
-PROJECTIONS = (config_versions, bailiffs, claimants, debtors, documents)
+PROJECTIONS = (config_versions, bailiffs, claimants, debtors, documents, rounds, bailiff_draw, region_draw, affinity, beacon_anchors)

@@ -1,0 +1,250 @@
+"""Rounds: seal a batch, take randomness that did not exist at sealing, draw.
+
+1. Seal: every registered or pending private-bailiff document, the roster as
+   the draw will see it, the documents' exclusions and a hash of the draw
+   state go into a `round.sealed` event, which also fixes the beacon value
+   the round will use (the next hash-chain element, or a drand round in the
+   future). From then on the outcome depends only on that value.
+2. Randomness: the beacon value is fetched and verified, then logged.
+3. Draw: the pure engine runs on the sealed inputs; `round.drawn` records
+   every assignment, every pending document with its reasons, and the new
+   draw state.
+
+Only one round is open at a time; a round whose randomness is not available
+yet stays sealed and is completed by the next call.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select
+
+from casedraw.draw.beacons import (
+    QUICKNET, BeaconInvalid, DrandFeed, Randomness, fetch_drand, hashchain_value, hashchain_verify, target_round,
+)
+from casedraw.draw.config import DrawConfig
+from casedraw.draw.engine import DrawState, Reason, RegionOutcome, RegionState, RosterEntry, SealedDoc, draw_round
+from casedraw.draw.rng import derive
+from casedraw.ledger import canonical
+from casedraw.ledger.events import Event, round_drawn, round_randomness, round_sealed
+from casedraw.services import Context
+from casedraw.store import schema
+from casedraw.store.repository import Store, hashchain_secret_name
+
+HASHCHAIN = "hashchain"
+DRAND = "drand-quicknet"
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    round: int
+    documents: int
+    assigned: int
+    pending: int
+    seed: str
+
+
+class NoRandomnessSource(ValueError):
+    """The round was sealed for drand but no drand feed was given."""
+
+
+def run_round(store: Store, ctx: Context, *, source: str = HASHCHAIN, drand: DrandFeed | None = None) -> RoundResult | None:
+    """Complete the open round, or seal and draw a new one; None if nothing waits to be drawn."""
+    with store.read() as conn:
+        open_round = conn.execute(select(schema.rounds).where(schema.rounds.c.status == "sealed")).one_or_none()
+    if open_round is None:
+        round_no = seal_round(store, ctx, source)
+        if round_no is None:
+            return None
+        with store.read() as conn:
+            open_round = conn.execute(select(schema.rounds).where(schema.rounds.c.round == round_no)).one()
+    randomness = _randomness(store, open_round, drand)
+    return draw_sealed(store, ctx, open_round.round, randomness)
+
+
+def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | None:
+    if source not in (HASHCHAIN, DRAND):
+        raise ValueError(f"--beacon: {source!r} is not {HASHCHAIN} or {DRAND}")
+    now = ctx.clock()
+    at, today = ctx.stamp()
+    with store.write() as writer:
+        conn = writer.conn
+        d = schema.documents
+        rows = conn.execute(
+            select(d.c.id, d.c.region, d.c.claimant_idn, d.c.debtor_idn, d.c.affinity)
+            .where(d.c.channel == "pb", d.c.status.in_(("registered", "pending")))
+            .order_by(d.c.id)
+        ).all()
+        if not rows:
+            return None
+        regions = sorted({r.region for r in rows})
+        bailiffs = [b for b in store.bailiffs(conn).values() if b.region in regions]
+        roster = [
+            [b.licence, b.region, str(b.status), b.share_milli, list(b.specialisations), False, False]
+            for b in sorted(bailiffs, key=lambda b: b.licence)
+        ]
+        excluded = _conflicts(rows, bailiffs)
+        round_no = (conn.execute(select(func.coalesce(func.max(schema.rounds.c.round), 0))).scalar_one()) + 1
+        version, _ = store.draw_config(conn)
+        state = load_state(conn, regions, {r.affinity for r in rows})
+        if source == HASHCHAIN:
+            anchor = conn.execute(select(schema.beacon_anchors).order_by(schema.beacon_anchors.c.chain.desc()).limit(1)).one()
+            if anchor.last_index >= anchor.length:
+                raise BeaconInvalid(f"hash chain {anchor.chain} is used up: publish a new anchor")
+            beacon = {"source": HASHCHAIN, "chain": anchor.chain, "index": anchor.last_index + 1}
+        else:
+            beacon = {"source": DRAND, "chain": QUICKNET.chain_hash, "index": target_round(QUICKNET, calendar.timegm(now.utctimetuple()))}
+        writer.append([round_sealed(at, ctx.actor, {
+            "round": round_no,
+            "day": today.isoformat(),
+            "config": {"draw": version},
+            "documents": [r.id for r in rows],
+            "excluded": excluded,
+            "roster": roster,
+            "beacon": beacon,
+            "state": state_digest(state),
+        })])
+        return round_no
+
+
+def _conflicts(rows: list[Any], bailiffs: list[Any]) -> list[list[object]]:
+    """[doc, licence, reason] for every declared conflict of interest with a document's claimant or debtor."""
+    linked: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for b in bailiffs:
+        for idn in b.conflicts:
+            linked[idn].append((b.licence, b.region))
+    found = set()
+    for row in rows:
+        for idn in (row.claimant_idn, row.debtor_idn):
+            for licence, region in linked.get(idn, ()):
+                if region == row.region:
+                    found.add((row.id, licence))
+    return [[doc, licence, str(Reason.CONFLICT)] for doc, licence in sorted(found)]
+
+
+def load_state(conn: Connection, regions: list[str], keys: set[str]) -> DrawState:
+    state = DrawState({iso: RegionState() for iso in regions})
+    for row in conn.execute(select(schema.region_draw).where(schema.region_draw.c.region.in_(regions))):
+        state.regions[row.region].floor = row.floor
+    for row in conn.execute(select(schema.bailiff_draw).where(schema.bailiff_draw.c.region.in_(regions))):
+        rs = state.regions[row.region]
+        rs.vtime[row.licence] = row.vtime
+        rs.open_count[row.licence] = row.open_count
+        rs.load[row.licence] = row.load
+    a = schema.affinity
+    query = select(a.c.region, a.c.key, a.c.licence).where(a.c.key.in_(bindparam("keys", expanding=True)))
+    key_list = sorted(keys)
+    for start in range(0, len(key_list), 900):
+        for row in conn.execute(query, {"keys": key_list[start : start + 900]}):
+            if row.region in state.regions:
+                state.regions[row.region].affinity[row.key] = row.licence
+    return state
+
+
+def state_digest(state: DrawState) -> str:
+    """SHA-256 of the canonical draw state the round starts from (docs/ALGORITHM.md, 7.6)."""
+    return hashlib.sha256(canonical.encode({
+        iso: {
+            "floor": rs.floor,
+            "bailiffs": {lic: [rs.vtime[lic], rs.open_count.get(lic, 0), rs.load.get(lic, 0)] for lic in sorted(rs.vtime)},
+            "affinity": dict(sorted(rs.affinity.items())),
+        }
+        for iso, rs in sorted(state.regions.items())
+    })).hexdigest()
+
+
+def _randomness(store: Store, open_round: Any, drand: DrandFeed | None) -> Randomness:
+    if open_round.beacon_source == DRAND:
+        if drand is None:
+            raise NoRandomnessSource(f"round {open_round.round} waits for drand round {open_round.beacon_index}: give --drand-file or --drand-url")
+        return fetch_drand(drand, open_round.beacon_index)
+    with store.read() as conn:
+        anchor = conn.execute(select(schema.beacon_anchors).order_by(schema.beacon_anchors.c.chain.desc()).limit(1)).one()
+        secret = store.secret(conn, hashchain_secret_name(anchor.chain))
+    value = hashchain_value(secret, anchor.length, open_round.beacon_index)
+    hashchain_verify(value.value, value.index, bytes.fromhex(anchor.last_value), anchor.last_index)
+    return Randomness(value.source, value.index, value.value, {"chain": str(anchor.chain)})
+
+
+def round_seed(round_no: int, randomness: bytes, seal_body: bytes) -> bytes:
+    return derive(b"casedraw/draw/v1/seed", round_no.to_bytes(8, "big"), randomness, hashlib.sha256(seal_body).digest())
+
+
+def sealed_inputs(seal: dict[str, Any], documents: dict[int, tuple[str, str, int, str]]) -> tuple[list[RosterEntry], list[SealedDoc]]:
+    """The engine's inputs from a seal and the sealed documents' public fields (region, category, weight, affinity)."""
+    day = dt.date.fromisoformat(seal["day"])
+    roster = [
+        RosterEntry(lic, region, status, share, frozenset(specs), ((day, day),) if absent else (), suspended)
+        for lic, region, status, share, specs, absent, suspended in seal["roster"]
+    ]
+    excluded: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for doc, licence, reason in seal["excluded"]:
+        excluded[doc].append((licence, reason))
+    docs = [
+        SealedDoc(doc, *documents[doc][:3], affinity_key=documents[doc][3], excluded=tuple(excluded.get(doc, ())))
+        for doc in seal["documents"]
+    ]
+    return roster, docs
+
+
+def drawn_data(
+    round_no: int, seed: bytes, roster: list[RosterEntry], state: DrawState, before: DrawState, outcomes: dict[str, RegionOutcome],
+) -> dict[str, Any]:
+    regions: dict[str, Any] = {}
+    for iso, outcome in outcomes.items():
+        rs, old = state.regions[iso], before.regions.get(iso, RegionState())
+        eligible = sorted(e.licence for e in roster if e.region == iso and e.licence not in outcome.excluded)
+        regions[iso] = {
+            "excluded": dict(sorted(outcome.excluded.items())),
+            "assigned": [[a.doc, a.licence, a.how] for a in outcome.assignments],
+            "pending": [[p.doc, [list(r) for r in p.reasons]] for p in outcome.pending],
+            "floor": rs.floor,
+            "bailiffs": {lic: {"vtime": rs.vtime[lic], "open": rs.open_count.get(lic, 0), "load": rs.load.get(lic, 0)} for lic in eligible},
+            "affinity": sorted([key, lic] for key, lic in rs.affinity.items() if key not in old.affinity),
+        }
+    return {"round": round_no, "seed": seed.hex(), "regions": regions}
+
+
+def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomness) -> RoundResult:
+    at, _ = ctx.stamp()
+    with store.write() as writer:
+        conn = writer.conn
+        r = conn.execute(select(schema.rounds).where(schema.rounds.c.round == round_no)).one()
+        if r.status != "sealed":
+            raise ValueError(f"round {round_no} is already drawn")
+        if randomness.index != r.beacon_index:
+            raise BeaconInvalid(f"round {round_no} was sealed for beacon value {r.beacon_index}, got {randomness.index}")
+        seal_body = conn.execute(select(schema.events.c.body).where(schema.events.c.seq == r.sealed_seq)).scalar_one()
+        seal = Event.from_stored(seal_body, None).data
+        d = schema.documents
+        query = select(d.c.id, d.c.region, d.c.category, d.c.weight, d.c.affinity).where(d.c.id.in_(bindparam("ids", expanding=True)))
+        documents: dict[int, tuple[str, str, int, str]] = {}
+        ids = seal["documents"]
+        for start in range(0, len(ids), 900):
+            documents.update((row.id, (row.region, row.category, row.weight, row.affinity)) for row in conn.execute(query, {"ids": ids[start : start + 900]}))
+        roster, docs = sealed_inputs(seal, documents)
+        config = _config_version(conn, seal["config"]["draw"])
+        before = load_state(conn, sorted({doc.region for doc in docs}), {doc.affinity_key for doc in docs if doc.affinity_key})
+        state = before.copy()
+        seed = round_seed(round_no, randomness.value, bytes(seal_body))
+        outcomes = draw_round(state, roster, docs, dt.date.fromisoformat(seal["day"]), seed, config)
+        writer.append([
+            round_randomness(at, ctx.actor, round_no, randomness.source, randomness.index, randomness.value, randomness.proof),
+            round_drawn(at, ctx.actor, drawn_data(round_no, seed, roster, state, before, outcomes)),
+        ])
+    assigned = sum(len(o.assignments) for o in outcomes.values())
+    return RoundResult(round_no, len(docs), assigned, len(docs) - assigned, seed.hex())
+
+
+def _config_version(conn: Connection, version: int) -> DrawConfig:
+    import json
+
+    t = schema.config_versions
+    value = conn.execute(select(t.c.value).where(t.c.name == "draw", t.c.version == version)).scalar_one()
+    return DrawConfig.from_json(json.loads(value))
