@@ -125,4 +125,7 @@ def test_demo_builds_a_national_data_set(db_url):
     assert "registry: 1,501 private bailiffs: registered 1,501" in result.stdout
     assert "recognised as already registered" in result.stdout
     region_rows = [line for line in result.stdout.splitlines() if line.startswith("│ KZ-")]
-    assert len(region_rows) == 20
+    assert len(region_rows) == 40  # intake by region, then weighted load by region
+    assert "round 4:" in result.stdout
+    load_rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in region_rows[20:]]
+    assert all(float(row[-1]) <= 12 for row in load_rows)  # every region within the guard of the weight table
