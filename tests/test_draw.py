@@ -149,11 +149,21 @@ def test_same_debtor_goes_to_the_same_bailiff_while_eligible():
     state = DrawState()
     first = draw_round(state, roster(10), docs([1], affinity_key="k1"), DAY, seed(7), unit_config())[REGION]
     holder = first.assignments[0].licence
-    later = draw_round(state, roster(10), docs([1, 1, 1], start=2, affinity_key="k1"), DAY, seed(8), unit_config())[REGION]
-    assert [(a.licence, a.how) for a in later.assignments] == [(holder, "affinity")] * 3
+    later = draw_round(state, roster(10), docs([1, 1], start=2, affinity_key="k1"), DAY, seed(8), unit_config())[REGION]
+    assert [(a.licence, a.how) for a in later.assignments] == [(holder, "affinity")] * 2
     away = {holder: {"absences": ((DAY, DAY),)}}
     moved = draw_round(state, roster(10, **away), docs([1], start=9, affinity_key="k1"), DAY, seed(9), unit_config())[REGION]
     assert moved.assignments[0].licence != holder and moved.assignments[0].how == "draw"
+
+
+def test_affinity_yields_to_the_guard():
+    state = DrawState()
+    draw_round(state, roster(4), docs([1], affinity_key="k1"), DAY, seed(7), unit_config())
+    flood = draw_round(state, roster(4), docs([1] * 40, start=2, affinity_key="k1"), DAY, seed(8), unit_config())[REGION]
+    received = Counter(a.licence for a in flood.assignments)
+    assert max(received.values()) - min(received.values()) <= unit_config().guard  # filing against one debtor floods nobody
+    holder = Counter(a.licence for a in flood.assignments if a.how == "affinity")
+    assert len(holder) == 1 and sum(holder.values()) >= 3  # consolidation still applies while within the guard
 
 
 def test_affinity_can_be_switched_off():

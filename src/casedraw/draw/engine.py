@@ -218,14 +218,16 @@ def _draw_region(
         if steps is None:
             steps = step_cache[weight] = [weight * UNIT // s for s in shares]
 
+        bound = min(vt) + guard_vt  # the guard holds against every eligible bailiff of the region
         chosen = -1
         how = "draw"
         if config.affinity and doc.affinity_key is not None:
             previous = rs.affinity.get(doc.affinity_key)
-            if previous is not None and (i := position.get(previous, -1)) >= 0 and i in candidates:
+            i = position.get(previous, -1) if previous is not None else -1
+            if i >= 0 and i in candidates and vt[i] + steps[i] <= bound:  # consolidation yields to the guard
                 chosen, how = i, "affinity"
         if chosen < 0:
-            chosen = _choose(candidates, vt, steps, quota, guard_vt, stream)
+            chosen = _choose(candidates, vt, steps, quota, bound, stream)
 
         licence = licences[chosen]
         vt[chosen] += steps[chosen]
@@ -245,11 +247,10 @@ def _draw_region(
     return outcome
 
 
-def _choose(candidates: list[int], vt: list[int], steps: list[int], quota: list[int], guard_vt: int, stream: Stream) -> int:
+def _choose(candidates: list[int], vt: list[int], steps: list[int], quota: list[int], bound: int, stream: Stream) -> int:
     """Among bailiffs kept within the guard, draw with chances proportional to remaining quota."""
-    bound = min(vt[i] for i in candidates) + guard_vt
     within = [i for i in candidates if vt[i] + steps[i] <= bound]
-    if not within:  # a low share makes even the lowest overshoot: take the earliest finishers
+    if not within:  # exclusions or a low share leave nobody within the guard: take the earliest finishers
         earliest = min(vt[i] + steps[i] for i in candidates)
         within = [i for i in candidates if vt[i] + steps[i] == earliest]
     tickets = [q if (q := quota[i]) > 0 else 0 for i in within]
