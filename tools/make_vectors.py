@@ -17,8 +17,16 @@ from casedraw.domain.model import Document, document_identity, parse_bailiff, pa
 from casedraw.domain.routing import RoutingConfig, route
 from casedraw.domain.model import Category
 from casedraw.ledger import canonical
-from casedraw.ledger.events import Actor, bailiff_changed, bailiff_registered, config_set, document_registered
+from casedraw.draw.beacons import hashchain_anchor, hashchain_value
+from casedraw.ledger.events import (
+    SYSTEM, Actor, Weighing, bailiff_changed, bailiff_registered, beacon_anchor, config_set, document_registered,
+    round_drawn, round_randomness, round_sealed,
+)
 from casedraw.domain.routing import Channel
+from casedraw.draw.config import DrawConfig, unit_config
+from casedraw.draw.engine import DrawState, RegionState, draw_round, water_level_quotas
+from casedraw.draw.rng import Stream, derive
+from casedraw.services.rounds import drawn_data, sealed_inputs, state_digest
 from casedraw.services.setup import default_routing
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "vectors"
@@ -107,10 +115,20 @@ def events() -> list[dict[str, object]]:
     }, dt.date(2026, 3, 2))
     assert isinstance(document, Document)
     built = [
-        config_set(AT, Actor("ministry", "cli"), 1, default_routing()),
+        config_set(AT, Actor("ministry", "cli"), "routing", 1, default_routing().to_json()),
+        config_set(AT, Actor("ministry", "cli"), "draw", 1, default_routing_draw().to_json()),
+        beacon_anchor(AT, Actor("ministry", "cli"), 1, 100_000, hashchain_anchor(bytes(32), 100_000)),
         bailiff_registered(AT, CHAMBER, bailiff, salt(1)),
         bailiff_changed(AT, CHAMBER, bailiff, moved, salt(2)),
-        document_registered(AT, CLAIMANT, 1, document, Channel.PRIVATE_BAILIFF, salt(3)),
+        document_registered(AT, CLAIMANT, 1, document, Channel.PRIVATE_BAILIFF, Weighing(2, 3, _key(1)), salt(3)),
+    ]
+    scenario = draw()[0]
+    seal = {**scenario["seal"], "state": scenario["state_digest"]}  # type: ignore[dict-item]
+    chain = hashchain_value(bytes(32), 100_000, 1)
+    built += [
+        round_sealed(AT, SYSTEM, seal),
+        round_randomness(AT, SYSTEM, 1, chain.source, chain.index, chain.value, {"chain": "1"}),
+        round_drawn(AT, SYSTEM, scenario["drawn"]),  # type: ignore[arg-type]
     ]
     return [
         {
@@ -124,9 +142,159 @@ def events() -> list[dict[str, object]]:
     ]
 
 
+def rng() -> dict[str, object]:
+    keys = [b"", b"casedraw", bytes(range(32))]
+    return {
+        "derive": [
+            {"parts_hex": [p.hex() for p in parts], "sha256": derive(*parts).hex()}
+            for parts in ([b"casedraw/draw/v1/seed"], [b"a", b"bc"], [b"ab", b"c"], [b"casedraw/draw/v1/region", bytes(32), b"KZ-75"])
+        ],
+        "streams": [
+            {
+                "key_hex": key.hex(),
+                "u64": [str(v) for v in _take(Stream(key), 10)],
+                "uniform": {str(n): _uniforms(key, n) for n in (1, 2, 3, 7, 20, 1000, 2**32 + 1, 2**63 - 1)},
+                "shuffle_0_to_19": _shuffled(key),
+            }
+            for key in keys
+        ],
+    }
+
+
+def _take(stream: Stream, count: int) -> list[int]:
+    return [stream.next_u64() for _ in range(count)]
+
+
+def _uniforms(key: bytes, n: int) -> list[str]:
+    stream = Stream(key)
+    return [str(stream.uniform(n)) for _ in range(8)]
+
+
+def _shuffled(key: bytes) -> list[int]:
+    items = list(range(20))
+    Stream(key).shuffle(items)
+    return items
+
+
+def quotas() -> list[dict[str, object]]:
+    cases = [
+        ([0, 0, 0], [1000, 1000, 1000], 3),
+        ([0, 5_000_000, 9_000_000], [1000, 1000, 1000], 4),
+        ([2_000_000, 0, 1_000_000, 7_000_000], [500, 1000, 750, 1000], 11),
+        ([10**12, 10**12 + 1, 10**12 + 999_999], [1, 10_000, 333], 1),
+    ]
+    return [
+        {"vtimes": v, "shares": sh, "total_weight": w, "quotas": water_level_quotas(v, sh, w)}
+        for v, sh, w in cases
+    ]
+
+
+def _scenario(name: str, config: DrawConfig, seal: dict[str, object], registered: dict[int, tuple[str, str, int, str]],
+              state: DrawState, seed_label: bytes) -> dict[str, object]:
+    roster, docs = sealed_inputs(seal, registered)
+    before = state.copy()
+    seed = derive(b"casedraw test vector seed", seed_label)
+    outcome = draw_round(state, roster, docs, dt.date.fromisoformat(str(seal["day"])), seed, config)
+    drawn = drawn_data(int(seal["round"]), seed, roster, state, before, outcome)  # type: ignore[call-overload]
+    return {
+        "name": name,
+        "config": config.to_json(),
+        "seal": seal,
+        "documents": {str(doc): {"region": r, "category": c, "weight": w, "affinity": a} for doc, (r, c, w, a) in sorted(registered.items())},
+        "state_before": _state_json(before),
+        "state_digest": state_digest(before),
+        "seed": seed.hex(),
+        "drawn": drawn,
+    }
+
+
+def _state_json(state: DrawState) -> dict[str, object]:
+    return {
+        iso: {"floor": rs.floor, "bailiffs": {lic: [rs.vtime[lic], rs.open_count.get(lic, 0), rs.load.get(lic, 0)] for lic in sorted(rs.vtime)},
+              "affinity": dict(sorted(rs.affinity.items()))}
+        for iso, rs in sorted(state.regions.items())
+    }
+
+
+def _key(n: int) -> str:
+    return hashlib.sha256(f"debtor {n}".encode()).hexdigest()[:32]
+
+
+def _seal(round_no: int, documents: list[int], roster: list[list[object]], excluded: list[list[object]] = ()) -> dict[str, object]:
+    return {"round": round_no, "day": "2026-03-10", "config": {"draw": 1}, "documents": documents,
+            "excluded": list(excluded), "roster": roster, "beacon": {"source": "hashchain", "chain": 1, "index": round_no}, "state": ""}
+
+
+def draw() -> list[dict[str, object]]:
+    unit = unit_config()
+    weighted = default_routing_draw()
+    out = []
+
+    roster = [[f"PB-{i:02d}", "KZ-62", "active", 1000, [], False, False] for i in range(7)]
+    registered = {d: ("KZ-62", "recovery_entity", 1, _key(d)) for d in range(1, 31)}
+    out.append(_scenario("unit weights, 7 bailiffs, 30 documents", unit, _seal(1, list(registered), roster), registered, DrawState(), b"1"))
+
+    roster = [[f"AL-{i:02d}", "KZ-75", "active", share, ["alimony"] if i == 3 else [], False, False]
+              for i, share in enumerate((1000, 500, 750, 1000, 1000, 1250))]
+    roster += [[f"AS-{i:02d}", "KZ-71", "active", 1000, [], False, False] for i in range(3)]
+    categories = ("recovery_entity", "state_claim", "alimony", "recovery_person", "non_property")
+    registered = {}
+    for d in range(1, 61):
+        category = categories[d % 5]
+        band = (d * 7) % 6
+        registered[d] = ("KZ-75" if d % 3 else "KZ-71", category, weighted.weight(category, band), _key(d))
+    out.append(_scenario("default weights, shares 0.5-1.25, two regions", weighted, _seal(1, list(registered), roster), registered, DrawState(), b"2"))
+
+    strict = DrawConfig(band_edges_kzt=weighted.band_edges_kzt, weights=weighted.weights, guard=weighted.guard,
+                        requires_specialisation=frozenset({"alimony"}), capacity_cap=4)
+    roster = [
+        ["PB-A", "KZ-79", "revoked", 1000, [], False, False],
+        ["PB-B", "KZ-79", "active", 1000, [], True, False],
+        ["PB-C", "KZ-79", "active", 1000, [], False, True],
+        ["PB-D", "KZ-79", "active", 1000, ["alimony"], False, False],
+        ["PB-E", "KZ-79", "active", 1000, [], False, False],
+        ["PB-F", "KZ-79", "active", 1000, [], False, False],
+        ["PB-G", "KZ-10", "suspended", 1000, [], False, False],
+    ]
+    registered = {d: ("KZ-79", "alimony" if d <= 6 else "recovery_entity", 3 if d <= 6 else 2, _key(d)) for d in range(1, 15)}
+    registered[15] = ("KZ-10", "recovery_entity", 1, _key(15))
+    registered[16] = ("KZ-11", "recovery_entity", 1, _key(16))
+    excluded = [[7, "PB-E", "conflict_of_interest"], [8, "PB-E", "replaced"], [8, "PB-F", "conflict_of_interest"]]
+    out.append(_scenario("exclusions, specialisation, capacity cap, nobody eligible, no bailiff in region", strict,
+                         _seal(1, list(registered), roster, excluded), registered, DrawState(), b"3"))
+
+    roster = [[f"PB-{i}", "KZ-55", "active", 1000, [], False, False] for i in range(5)]
+    state = DrawState({"KZ-55": RegionState(
+        vtime={"PB-0": 40_000_000, "PB-1": 41_000_000, "PB-2": 43_000_000, "PB-3": 5_000_000},
+        floor=40_000_000, open_count={"PB-0": 40, "PB-1": 41, "PB-2": 43, "PB-3": 5},
+        load={"PB-0": 40, "PB-1": 41, "PB-2": 43, "PB-3": 5}, affinity={_key(1): "PB-2", _key(2): "PB-0"},
+    )})
+    registered = {d: ("KZ-55", "recovery_entity", 1 + d % 3, _key(1 + d % 4)) for d in range(1, 25)}
+    out.append(_scenario("affinity, a bailiff back from leave and a new one lifted to the floor", weighted,
+                         _seal(7, list(registered), roster), registered, state, b"4"))
+
+    roster = [[f"PB-{i}", "KZ-47", "active", 1000 if i else 500, [], i == 2, False] for i in range(4)]
+    state = DrawState()
+    chained = []
+    for r in range(1, 4):
+        docs = range(1 + 20 * (r - 1), 1 + 20 * r)
+        registered = {d: ("KZ-47", "recovery_entity", 1 + (d * 5) % 8, _key(d % 6)) for d in docs}
+        roster_r = [[*e[:5], e[5] and r == 2, e[6]] for e in roster]  # PB-2 absent in round 2 only
+        chained.append(_scenario(f"round {r} of 3, state carried over", weighted, _seal(r, list(registered), roster_r), registered, state, bytes([r])))
+    out += chained
+    return out
+
+
+def default_routing_draw() -> DrawConfig:
+    from casedraw.services.setup import default_draw
+
+    return default_draw()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, data in {"encoding": encoding(), "identifiers": identifiers(), "identity": identity(), "routing": routing(), "events": events()}.items():
+    for name, data in {"encoding": encoding(), "identifiers": identifiers(), "identity": identity(), "routing": routing(),
+                       "events": events(), "rng": rng(), "quotas": quotas(), "draw": draw()}.items():
         (OUT / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {OUT / name}.json")
 
