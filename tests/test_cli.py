@@ -129,3 +129,42 @@ def test_demo_builds_a_national_data_set(db_url):
     assert "round 4:" in result.stdout
     load_rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in region_rows[20:]]
     assert all(float(row[-1]) <= 12 for row in load_rows)  # every region within the guard of the weight table
+
+
+def test_simulate_prints_the_measures_as_json():
+    result = subprocess.run(
+        [CASEDRAW, "simulate", "--bailiffs", "10", "--docs", "3000", "--weights", "classes", "--seed", "5", "--reruns", "200", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    measures = json.loads(result.stdout)
+    assert {"k", "n", "max_gap", "w_max", "mean_best_guess", "max_best_guess", "docs_per_second"} <= set(measures)
+    assert (measures["k"], measures["n"]) == (10, 3000)
+    assert measures["max_gap"] <= 1.5 * measures["w_max"]
+    assert 1 / 10 <= measures["mean_best_guess"] <= measures["max_best_guess"] <= 1  # 1/k is the floor of a best guess
+    again = subprocess.run(
+        [CASEDRAW, "simulate", "--bailiffs", "10", "--docs", "3000", "--weights", "classes", "--seed", "5", "--reruns", "200", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    repeat = json.loads(again.stdout)
+    assert {k: v for k, v in repeat.items() if k != "docs_per_second"} == {k: v for k, v in measures.items() if k != "docs_per_second"}
+
+
+def test_draw_command_assigns_and_reports(db_url, tmp_path):
+    run("init", db=db_url)
+    registry = write_csv(tmp_path / "pbs.csv", BAILIFF_COLUMNS + OPTIONAL_BAILIFF_COLUMNS, [bailiff_row(n) for n in range(4)])
+    run("registry", "import", str(registry), db=db_url)
+    assert run("draw", db=db_url).stdout.strip() == "nothing to draw: no registered or pending documents"
+    docs = write_csv(tmp_path / "docs.csv", DOCUMENT_COLUMNS, [document_row(n) for n in range(9)])
+    run("submit", str(docs), db=db_url)
+    result = run("draw", db=db_url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("round 1: 9 documents, 9 assigned, 0 pending; seed ")
+    run("submit", str(write_csv(tmp_path / "more.csv", DOCUMENT_COLUMNS, [document_row(20)])), db=db_url)
+    waiting = run("draw", "--beacon", "drand-quicknet", db=db_url)
+    assert waiting.returncode == 3 and "waits for drand round" in waiting.stderr
+    result = run("draw", "--drand-url", "http://127.0.0.1:9", db=db_url)  # nothing listens on the discard port
+    assert result.returncode == 3 and "stays sealed" in result.stderr
+    loads = run("loads", db=db_url)
+    row = next(line for line in loads.stdout.splitlines() if "KZ-75" in line)
+    assert [c.strip() for c in row.split("│")[1:-1]][:4] == ["KZ-75 Almaty", "4", "9", "0"]

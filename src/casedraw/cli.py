@@ -273,7 +273,7 @@ def simulate(
     weights: Annotated[str, typer.Option(help="unit, classes or lognormal.")] = "unit",
     seed: Annotated[int, typer.Option(help="Seed of the synthetic input and of the rounds.")] = 1,
     round_size: Annotated[int, typer.Option(min=1, help="Documents per sealed round.")] = 100,
-    sampled_rounds: Annotated[int, typer.Option(min=1, help="Rounds re-run to estimate the best guess.")] = 10,
+    sampled_rounds: Annotated[int | None, typer.Option(min=1, help="Rounds re-run to estimate the best guess (default: about 1,000 documents).")] = None,
     reruns: Annotated[int, typer.Option(min=200, help="Independent seeds per re-run round.")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:

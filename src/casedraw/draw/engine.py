@@ -197,7 +197,10 @@ def _draw_region(
     position = {lic: i for i, lic in enumerate(licences)}
     shares = [e.share_milli for e in eligible]
     vt = [max(rs.vtime.get(lic, 0), rs.floor) for lic in licences]  # returning bailiffs start at the floor
-    quota = water_level_quotas(vt, shares, sum(d.weight for d in docs)) if eligible else []
+    # Quotas for at least one document of the heaviest weight per eligible bailiff: a small round
+    # spreads its chances over the region instead of handing each document to the lowest bailiff.
+    need = max(sum(d.weight for d in docs), len(eligible) * max((d.weight for d in docs), default=0))
+    quota = water_level_quotas(vt, shares, need) if eligible else []
     everyone = list(range(len(eligible)))
     guard_vt = config.guard * VT_PER_WEIGHT
     step_cache: dict[int, list[int]] = {}

@@ -72,7 +72,7 @@ def synthetic_weights(kind: str, n: int, seed: int, config: DrawConfig) -> list[
 
 
 def simulate(
-    k: int, n: int, weights: str, seed: int, *, round_size: int = 100, sampled_rounds: int = 10, reruns: int = 1000,
+    k: int, n: int, weights: str, seed: int, *, round_size: int = 100, sampled_rounds: int | None = None, reruns: int = 1000,
 ) -> dict[str, object]:
     if weights not in WEIGHT_KINDS:
         raise ValueError(f"--weights: use one of {', '.join(WEIGHT_KINDS)}")
@@ -92,8 +92,9 @@ def simulate(
     elapsed = time.perf_counter() - started
 
     picker = Stream(derive(b"casedraw/simulate/v1/sample", seed.to_bytes(8, "big")))
-    sample = set()
-    while len(sample) < min(sampled_rounds, len(rounds)):
+    wanted = sampled_rounds if sampled_rounds is not None else -(-1000 // round_size)  # about 1,000 documents
+    sample: set[int] = set()
+    while len(sample) < min(wanted, len(rounds)):
         sample.add(picker.uniform(len(rounds)))
     gap = 0
 
