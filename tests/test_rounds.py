@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from importlib import resources
 
 import pytest
@@ -16,10 +15,13 @@ from casedraw.services import Context
 from casedraw.services.intake import submit_documents
 from casedraw.services.registry import import_bailiffs
 from casedraw.services.rounds import (
-    DRAND, NoRandomnessSource, load_state, round_seed, run_round, sealed_inputs, state_digest,
+    DRAND, NoRandomnessSource, load_state, run_round,
+)
+from casedraw.draw.protocol import (
+    round_seed, sealed_inputs, state_digest,
 )
 from casedraw.store import schema
-from factories import BANK_BIN, bailiff_row, document_row, iin
+from factories import BANK_BIN, bailiff_row, document_row
 
 
 def numbered(rows):

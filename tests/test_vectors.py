@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
+import os
+import shutil
+import subprocess
 import json
 import sys
 from pathlib import Path
@@ -54,24 +56,33 @@ def test_white_space_listed_in_the_spec_is_what_identity_normalisation_uses():
     assert code_points == {c for c in range(0x110000) if chr(c).isspace()}
 
 
-def test_draw_vectors_replay_through_the_engine_alone():
-    """What an independent implementation does: seal + documents + state + seed in, round.drawn out."""
-    from casedraw.draw.config import DrawConfig
-    from casedraw.draw.engine import DrawState, RegionState, draw_round
-    from casedraw.services.rounds import drawn_data, sealed_inputs, state_digest
+def test_vectors_replay_with_the_pure_core_alone():
+    import replay_vectors
 
-    state = None
-    for case in published("draw"):
-        if not case["name"].startswith("round ") or case["name"].startswith("round 1 "):
-            state = DrawState({
-                iso: RegionState({l: b[0] for l, b in r["bailiffs"].items()}, r["floor"], {l: b[1] for l, b in r["bailiffs"].items()},
-                                 {l: b[2] for l, b in r["bailiffs"].items()}, dict(r["affinity"]))
-                for iso, r in case["state_before"].items()
-            })
-        assert state_digest(state) == case["state_digest"], case["name"]
-        documents = {int(d): (v["region"], v["category"], v["weight"], v["affinity"]) for d, v in case["documents"].items()}
-        roster, docs = sealed_inputs(case["seal"], documents)
-        before = state.copy()
-        outcome = draw_round(state, roster, docs, dt.date.fromisoformat(case["seal"]["day"]), bytes.fromhex(case["seed"]),
-                             DrawConfig.from_json(case["config"]))
-        assert drawn_data(case["seal"]["round"], bytes.fromhex(case["seed"]), roster, state, before, outcome) == case["drawn"], case["name"]
+    assert replay_vectors.replay() > 30
+
+
+def _interpreters() -> list[str]:
+    """This interpreter and every other CPython 3.11+ installed here (pyenv versions, or on PATH)."""
+    found = {sys.executable}
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for path in sorted(pyenv.glob("3.*/bin/python")):
+        major, minor = (int(x) for x in path.parent.parent.name.split(".")[:2])
+        if (major, minor) >= (3, 11):
+            found.add(str(path))
+    for version in ("3.11", "3.12", "3.13", "3.14"):
+        path = shutil.which(f"python{version}")
+        if path and "/shims/" not in path:
+            found.add(path)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("python", _interpreters())
+def test_same_assignments_on_every_python_version(python):
+    """The draw must not depend on the interpreter: replay every vector under each one found here."""
+    result = subprocess.run(
+        [python, str(ROOT / "tools" / "replay_vectors.py")], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "vectors match on Python" in result.stdout

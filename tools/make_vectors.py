@@ -13,20 +13,27 @@ import json
 from pathlib import Path
 
 from casedraw.domain.identifiers import check_digit, validate_idn
-from casedraw.domain.model import Document, document_identity, parse_bailiff, parse_document
-from casedraw.domain.routing import RoutingConfig, route
-from casedraw.domain.model import Category
-from casedraw.ledger import canonical
+from casedraw.domain.model import Category, Document, document_identity, parse_bailiff, parse_document
+from casedraw.domain.routing import Channel, route
 from casedraw.draw.beacons import hashchain_anchor, hashchain_value
-from casedraw.ledger.events import (
-    SYSTEM, Actor, Weighing, bailiff_changed, bailiff_registered, beacon_anchor, config_set, document_registered,
-    round_drawn, round_randomness, round_sealed,
-)
-from casedraw.domain.routing import Channel
 from casedraw.draw.config import DrawConfig, unit_config
 from casedraw.draw.engine import DrawState, RegionState, draw_round, water_level_quotas
+from casedraw.draw.protocol import drawn_data, sealed_inputs, state_digest
 from casedraw.draw.rng import Stream, derive
-from casedraw.services.rounds import drawn_data, sealed_inputs, state_digest
+from casedraw.ledger import canonical
+from casedraw.ledger.events import (
+    SYSTEM,
+    Actor,
+    Weighing,
+    bailiff_changed,
+    bailiff_registered,
+    beacon_anchor,
+    config_set,
+    document_registered,
+    round_drawn,
+    round_randomness,
+    round_sealed,
+)
 from casedraw.services.setup import default_routing
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "vectors"

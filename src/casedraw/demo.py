@@ -13,9 +13,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from casedraw.domain.identifiers import make_bin, make_iin
+from casedraw.domain.identifiers import PartyType, make_bin, make_iin
 from casedraw.domain.model import BASES_FOR, Category, ClaimantKind, DocumentKind
-from casedraw.domain.identifiers import PartyType
 from casedraw.domain.regions import REGIONS, Region
 
 SURNAMES = ("Ахметов", "Серикбаев", "Нурланов", "Жумабеков", "Касымов", "Абенов", "Искаков", "Бекмуратов",

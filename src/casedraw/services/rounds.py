@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +25,18 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from casedraw.draw.beacons import (
-    QUICKNET, BeaconInvalid, DrandFeed, Randomness, fetch_drand, hashchain_value, hashchain_verify, target_round,
+    QUICKNET,
+    BeaconInvalid,
+    DrandFeed,
+    Randomness,
+    fetch_drand,
+    hashchain_value,
+    hashchain_verify,
+    target_round,
 )
 from casedraw.draw.config import DrawConfig
-from casedraw.draw.engine import DrawState, Reason, RegionOutcome, RegionState, RosterEntry, SealedDoc, draw_round
-from casedraw.draw.rng import derive
-from casedraw.ledger import canonical
+from casedraw.draw.engine import DrawState, Reason, RegionState, draw_round
+from casedraw.draw.protocol import drawn_data, round_seed, sealed_inputs, state_digest
 from casedraw.ledger.events import Event, round_drawn, round_randomness, round_sealed
 from casedraw.services import Context
 from casedraw.store import schema
@@ -147,18 +152,6 @@ def load_state(conn: Connection, regions: list[str], keys: set[str]) -> DrawStat
     return state
 
 
-def state_digest(state: DrawState) -> str:
-    """SHA-256 of the canonical draw state the round starts from (docs/ALGORITHM.md, 7.6)."""
-    return hashlib.sha256(canonical.encode({
-        iso: {
-            "floor": rs.floor,
-            "bailiffs": {lic: [rs.vtime[lic], rs.open_count.get(lic, 0), rs.load.get(lic, 0)] for lic in sorted(rs.vtime)},
-            "affinity": dict(sorted(rs.affinity.items())),
-        }
-        for iso, rs in sorted(state.regions.items())
-    })).hexdigest()
-
-
 def _randomness(store: Store, open_round: Any, drand: DrandFeed | None) -> Randomness:
     if open_round.beacon_source == DRAND:
         if drand is None:
@@ -170,45 +163,6 @@ def _randomness(store: Store, open_round: Any, drand: DrandFeed | None) -> Rando
     value = hashchain_value(secret, anchor.length, open_round.beacon_index)
     hashchain_verify(value.value, value.index, bytes.fromhex(anchor.last_value), anchor.last_index)
     return Randomness(value.source, value.index, value.value, {"chain": str(anchor.chain)})
-
-
-def round_seed(round_no: int, randomness: bytes, seal_body: bytes) -> bytes:
-    return derive(b"casedraw/draw/v1/seed", round_no.to_bytes(8, "big"), randomness, hashlib.sha256(seal_body).digest())
-
-
-def sealed_inputs(seal: dict[str, Any], documents: dict[int, tuple[str, str, int, str]]) -> tuple[list[RosterEntry], list[SealedDoc]]:
-    """The engine's inputs from a seal and the sealed documents' public fields (region, category, weight, affinity)."""
-    day = dt.date.fromisoformat(seal["day"])
-    roster = [
-        RosterEntry(lic, region, status, share, frozenset(specs), ((day, day),) if absent else (), suspended)
-        for lic, region, status, share, specs, absent, suspended in seal["roster"]
-    ]
-    excluded: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for doc, licence, reason in seal["excluded"]:
-        excluded[doc].append((licence, reason))
-    docs = [
-        SealedDoc(doc, *documents[doc][:3], affinity_key=documents[doc][3], excluded=tuple(excluded.get(doc, ())))
-        for doc in seal["documents"]
-    ]
-    return roster, docs
-
-
-def drawn_data(
-    round_no: int, seed: bytes, roster: list[RosterEntry], state: DrawState, before: DrawState, outcomes: dict[str, RegionOutcome],
-) -> dict[str, Any]:
-    regions: dict[str, Any] = {}
-    for iso, outcome in outcomes.items():
-        rs, old = state.regions[iso], before.regions.get(iso, RegionState())
-        eligible = sorted(e.licence for e in roster if e.region == iso and e.licence not in outcome.excluded)
-        regions[iso] = {
-            "excluded": dict(sorted(outcome.excluded.items())),
-            "assigned": [[a.doc, a.licence, a.how] for a in outcome.assignments],
-            "pending": [[p.doc, [list(r) for r in p.reasons]] for p in outcome.pending],
-            "floor": rs.floor,
-            "bailiffs": {lic: {"vtime": rs.vtime[lic], "open": rs.open_count.get(lic, 0), "load": rs.load.get(lic, 0)} for lic in eligible},
-            "affinity": sorted([key, lic] for key, lic in rs.affinity.items() if key not in old.affinity),
-        }
-    return {"round": round_no, "seed": seed.hex(), "regions": regions}
 
 
 def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomness) -> RoundResult:
