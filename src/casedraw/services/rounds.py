@@ -34,7 +34,6 @@ from casedraw.draw.beacons import (
     hashchain_verify,
     target_round,
 )
-from casedraw.draw.config import DrawConfig
 from casedraw.draw.engine import DrawState, Reason, RegionState, draw_round
 from casedraw.draw.protocol import drawn_data, round_seed, sealed_inputs, state_digest
 from casedraw.ledger.events import Event, round_drawn, round_randomness, round_sealed
@@ -99,7 +98,7 @@ def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | Non
         version, _ = store.draw_config(conn)
         state = load_state(conn, regions, {r.affinity for r in rows})
         if source == HASHCHAIN:
-            anchor = conn.execute(select(schema.beacon_anchors).order_by(schema.beacon_anchors.c.chain.desc()).limit(1)).one()
+            anchor = store.current_anchor(conn)
             if anchor.last_index >= anchor.length:
                 raise BeaconInvalid(f"hash chain {anchor.chain} is used up: publish a new anchor")
             beacon = {"source": HASHCHAIN, "chain": anchor.chain, "index": anchor.last_index + 1}
@@ -158,7 +157,7 @@ def _randomness(store: Store, open_round: Any, drand: DrandFeed | None) -> Rando
             raise NoRandomnessSource(f"round {open_round.round} waits for drand round {open_round.beacon_index}: give --drand-file or --drand-url")
         return fetch_drand(drand, open_round.beacon_index)
     with store.read() as conn:
-        anchor = conn.execute(select(schema.beacon_anchors).order_by(schema.beacon_anchors.c.chain.desc()).limit(1)).one()
+        anchor = store.current_anchor(conn)
         secret = store.secret(conn, hashchain_secret_name(anchor.chain))
     value = hashchain_value(secret, anchor.length, open_round.beacon_index)
     hashchain_verify(value.value, value.index, bytes.fromhex(anchor.last_value), anchor.last_index)
@@ -183,7 +182,7 @@ def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomnes
         for start in range(0, len(ids), 900):
             documents.update((row.id, (row.region, row.category, row.weight, row.affinity)) for row in conn.execute(query, {"ids": ids[start : start + 900]}))
         roster, docs = sealed_inputs(seal, documents)
-        config = _config_version(conn, seal["config"]["draw"])
+        _, config = store.draw_config(conn, seal["config"]["draw"])
         before = load_state(conn, sorted({doc.region for doc in docs}), {doc.affinity_key for doc in docs if doc.affinity_key})
         state = before.copy()
         seed = round_seed(round_no, randomness.value, bytes(seal_body))
@@ -194,11 +193,3 @@ def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomnes
         ])
     assigned = sum(len(o.assignments) for o in outcomes.values())
     return RoundResult(round_no, len(docs), assigned, len(docs) - assigned, seed.hex())
-
-
-def _config_version(conn: Connection, version: int) -> DrawConfig:
-    import json
-
-    t = schema.config_versions
-    value = conn.execute(select(t.c.value).where(t.c.name == "draw", t.c.version == version)).scalar_one()
-    return DrawConfig.from_json(json.loads(value))

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, delete, func, select, update
 
 from casedraw.domain.model import Bailiff, LicenceStatus
 from casedraw.domain.routing import RoutingConfig
@@ -101,14 +101,21 @@ class Store:
         return RoutingConfig.from_json(json.loads(value))
 
     @staticmethod
-    def draw_config(conn: Connection) -> tuple[int, DrawConfig]:
+    def draw_config(conn: Connection, version: int | None = None) -> tuple[int, DrawConfig]:
+        """The draw configuration of `version`, or the newest one."""
         t = schema.config_versions
-        row = conn.execute(
-            select(t.c.version, t.c.value).where(t.c.name == "draw").order_by(t.c.version.desc()).limit(1)
-        ).one_or_none()
+        query = select(t.c.version, t.c.value).where(t.c.name == "draw")
+        query = query.where(t.c.version == version) if version is not None else query.order_by(t.c.version.desc()).limit(1)
+        row = conn.execute(query).one_or_none()
         if row is None:
             raise NotInitialised("the database holds no draw configuration yet: run `casedraw init` first")
         return row.version, DrawConfig.from_json(json.loads(row.value))
+
+    @staticmethod
+    def current_anchor(conn: Connection) -> Row:
+        """The newest hash-chain anchor with how far it has been revealed."""
+        t = schema.beacon_anchors
+        return conn.execute(select(t).order_by(t.c.chain.desc()).limit(1)).one()
 
     @staticmethod
     def secret(conn: Connection, name: str) -> bytes:
