@@ -202,7 +202,7 @@ def _scenario(name: str, config: DrawConfig, seal: dict[str, object], registered
     before = state.copy()
     seed = derive(b"casedraw test vector seed", seed_label)
     outcome = draw_round(state, roster, docs, dt.date.fromisoformat(str(seal["day"])), seed, config)
-    drawn = drawn_data(int(seal["round"]), seed, roster, state, before, outcome)  # type: ignore[call-overload]
+    drawn = drawn_data(int(seal["round"]), seed, roster, state, outcome)  # type: ignore[call-overload]
     return {
         "name": name,
         "config": config.to_json(),

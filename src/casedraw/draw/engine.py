@@ -120,6 +120,7 @@ class RegionOutcome:
     excluded: dict[str, str] = field(default_factory=dict)  # licence -> roster reason
     assignments: list[Assignment] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
+    new_affinity: list[tuple[str, str]] = field(default_factory=list)  # affinity keys first mapped in this round
 
 
 # Called after each assignment with (region, virtual times of the eligible bailiffs); for measurement only.
@@ -237,8 +238,9 @@ def _draw_region(
         quota[chosen] -= weight * UNIT
         rs.open_count[licence] = rs.open_count.get(licence, 0) + 1
         rs.load[licence] = rs.load.get(licence, 0) + weight
-        if doc.affinity_key is not None:
-            rs.affinity.setdefault(doc.affinity_key, licence)
+        if doc.affinity_key is not None and doc.affinity_key not in rs.affinity:
+            rs.affinity[doc.affinity_key] = licence
+            outcome.new_affinity.append((doc.affinity_key, licence))
         outcome.assignments.append(Assignment(doc.doc, licence, how))
         if observer is not None:
             observer(iso, vt)

@@ -9,7 +9,7 @@ import hashlib
 from collections import defaultdict
 from typing import Any
 
-from casedraw.draw.engine import DrawState, RegionOutcome, RegionState, RosterEntry, SealedDoc
+from casedraw.draw.engine import DrawState, RegionOutcome, RosterEntry, SealedDoc
 from casedraw.draw.rng import derive
 from casedraw.ledger import canonical
 
@@ -47,12 +47,11 @@ def sealed_inputs(seal: dict[str, Any], documents: dict[int, tuple[str, str, int
     return roster, docs
 
 
-def drawn_data(
-    round_no: int, seed: bytes, roster: list[RosterEntry], state: DrawState, before: DrawState, outcomes: dict[str, RegionOutcome],
-) -> dict[str, Any]:
+def drawn_data(round_no: int, seed: bytes, roster: list[RosterEntry], state: DrawState, outcomes: dict[str, RegionOutcome]) -> dict[str, Any]:
+    """The data of round.drawn from the engine's outcome and the state it left (section 7.6)."""
     regions: dict[str, Any] = {}
     for iso, outcome in outcomes.items():
-        rs, old = state.regions[iso], before.regions.get(iso, RegionState())
+        rs = state.regions[iso]
         eligible = sorted(e.licence for e in roster if e.region == iso and e.licence not in outcome.excluded)
         regions[iso] = {
             "excluded": dict(sorted(outcome.excluded.items())),
@@ -60,6 +59,6 @@ def drawn_data(
             "pending": [[p.doc, [list(r) for r in p.reasons]] for p in outcome.pending],
             "floor": rs.floor,
             "bailiffs": {lic: {"vtime": rs.vtime[lic], "open": rs.open_count.get(lic, 0), "load": rs.load.get(lic, 0)} for lic in eligible},
-            "affinity": sorted([key, lic] for key, lic in rs.affinity.items() if key not in old.affinity),
+            "affinity": sorted([key, lic] for key, lic in outcome.new_affinity),
         }
     return {"round": round_no, "seed": seed.hex(), "regions": regions}

@@ -183,13 +183,12 @@ def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomnes
             documents.update((row.id, (row.region, row.category, row.weight, row.affinity)) for row in conn.execute(query, {"ids": ids[start : start + 900]}))
         roster, docs = sealed_inputs(seal, documents)
         _, config = store.draw_config(conn, seal["config"]["draw"])
-        before = load_state(conn, sorted({doc.region for doc in docs}), {doc.affinity_key for doc in docs if doc.affinity_key})
-        state = before.copy()
+        state = load_state(conn, sorted({doc.region for doc in docs}), {doc.affinity_key for doc in docs if doc.affinity_key})
         seed = round_seed(round_no, randomness.value, bytes(seal_body))
         outcomes = draw_round(state, roster, docs, dt.date.fromisoformat(seal["day"]), seed, config)
         writer.append([
             round_randomness(at, ctx.actor, round_no, randomness.source, randomness.index, randomness.value, randomness.proof),
-            round_drawn(at, ctx.actor, drawn_data(round_no, seed, roster, state, before, outcomes)),
+            round_drawn(at, ctx.actor, drawn_data(round_no, seed, roster, state, outcomes)),
         ])
     assigned = sum(len(o.assignments) for o in outcomes.values())
     return RoundResult(round_no, len(docs), assigned, len(docs) - assigned, seed.hex())
