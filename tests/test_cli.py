@@ -168,3 +168,21 @@ def test_draw_command_assigns_and_reports(db_url, tmp_path):
     loads = run("loads", db=db_url)
     row = next(line for line in loads.stdout.splitlines() if "KZ-75" in line)
     assert [c.strip() for c in row.split("│")[1:-1]][:4] == ["KZ-75 Almaty", "4", "9", "0"]
+
+
+def test_export_and_verify_from_the_command_line(db_url, tmp_path):
+    run("demo", "--docs", "1500", "--db", db_url, db=db_url)
+    out = tmp_path / "public"
+    exported = run("export", "--out", str(out), db=db_url)
+    assert exported.returncode == 0, exported.stderr
+    vkey = next(line.split(": ", 1)[1] for line in exported.stdout.splitlines() if line.startswith("verifier key: "))
+    verified = subprocess.run([CASEDRAW, "verify", str(out), "--key", vkey], capture_output=True, text=True, timeout=300)
+    assert verified.returncode == 0, verified.stderr
+    assert "4 rounds" in verified.stdout and "verified" in verified.stdout
+    log = (out / "log.jsonl").read_text(encoding="utf-8").splitlines()
+    drawn = max(i for i, line in enumerate(log) if '"kind":"round.drawn"' in line)
+    log[drawn] = log[drawn].replace('"draw"]', '"affinity"]', 1)  # relabel one drawn assignment
+    (out / "log.jsonl").write_text("\n".join(log) + "\n", encoding="utf-8")
+    tampered = subprocess.run([CASEDRAW, "verify", str(out), "--key", vkey], capture_output=True, text=True, timeout=300)
+    assert tampered.returncode == 1
+    assert f"event {drawn} (round.drawn)" in tampered.stderr and "expected" in tampered.stderr

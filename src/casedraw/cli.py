@@ -180,6 +180,54 @@ def draw(
 
 
 @app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the public log and its signed checkpoints.")],
+    db: DbOption = None,
+) -> None:
+    """Write the public log (no personal data) and a signed checkpoint, ready for any static web server."""
+    from casedraw.ledger.publish import write_export
+    from casedraw.services.setup import LOG_ORIGIN, log_signer
+
+    with _opened(db) as store:
+        signer = log_signer(store)
+        checkpoint = write_export((e.body() for _, e in store.events()), out, signer, LOG_ORIGIN)
+    console.print(f"exported {checkpoint.size:,} events to {out}; root {checkpoint.root.hex()}")
+    console.print(f"verifier key: {signer.verifier_key()}")
+
+
+@app.command()
+def verify(
+    directory: Annotated[Path, typer.Argument(help="An export directory (casedraw export).")],
+    key: Annotated[str | None, typer.Option(help="The log's verifier key, as published by the operator. Default: DIR/log.vkey.")] = None,
+    origin: Annotated[str | None, typer.Option(help="Expected checkpoint origin.")] = None,
+) -> None:
+    """Replay the whole public log with the published algorithm and check every checkpoint. Exit 0 only if all agree."""
+    from casedraw.ledger.checkpoint import NoteVerifier
+    from casedraw.ledger.publish import VKEY_FILE, Discrepancy, VerificationFailed, verify_export
+
+    started = time.perf_counter()
+    if key is None:
+        key_file = directory / VKEY_FILE
+        if not key_file.is_file():
+            _fail(f"--key: no verifier key given and {key_file} does not exist")
+        key = key_file.read_text(encoding="ascii").strip()
+        errors_console.print(f"[yellow]note:[/] trusting the key found in {key_file}; pass --key with the operator's published key to check authenticity")
+    try:
+        result = verify_export(directory, NoteVerifier.from_vkey(key), origin)
+    except (Discrepancy, VerificationFailed) as exc:
+        errors_console.print(f"[bold red]verification FAILED[/] {exc}")
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        _fail(str(exc))
+    s = result.summary
+    console.print(
+        f"verified {result.size:,} events against {result.checkpoints} signed checkpoint(s) in {time.perf_counter() - started:.1f} s: "
+        f"{s.documents:,} documents, {s.rounds:,} rounds, {s.assignments:,} assignments recomputed, {s.pending:,} pending; "
+        f"root {result.root.hex()}"
+    )
+
+
+@app.command()
 def loads(db: DbOption = None) -> None:
     """Per-region weighted load of the bailiffs the draw serves."""
     with _opened(db) as store, store.read() as conn:
