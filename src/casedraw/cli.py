@@ -35,8 +35,10 @@ from casedraw.store.repository import NotInitialised, Store
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Fair, unpredictable and verifiable distribution of enforcement documents.")
 registry_app = typer.Typer(no_args_is_help=True, help="The register of private bailiffs.")
 app.add_typer(registry_app, name="registry")
-console = Console()
-errors_console = Console(stderr=True)
+receipt_app = typer.Typer(no_args_is_help=True, help="Claimants' receipts: proofs of registration and assignment.")
+app.add_typer(receipt_app, name="receipt")
+console = Console(soft_wrap=True)  # piped output stays one line per message
+errors_console = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -225,6 +227,84 @@ def verify(
         f"{s.documents:,} documents, {s.rounds:,} rounds, {s.assignments:,} assignments recomputed, {s.pending:,} pending; "
         f"root {result.root.hex()}"
     )
+
+
+@receipt_app.command("issue")
+def receipt_issue(
+    document: Annotated[int, typer.Argument(help="Document number in casedraw.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the receipt (JSON).")],
+    kind: Annotated[str, typer.Option(help="registration or assignment.")] = "registration",
+    db: DbOption = None,
+) -> None:
+    """Write a receipt proving a document's registration (with what opens its commitment) or its assignment."""
+    from casedraw.services.publication import NoSuchReceipt, issue_receipt
+    from casedraw.services.setup import LOG_ORIGIN, log_signer
+
+    with _opened(db) as store:
+        try:
+            receipt = issue_receipt(store, document, kind, log_signer(store), LOG_ORIGIN)
+        except NoSuchReceipt as exc:
+            _fail(str(exc))
+    out.write_text(json.dumps(receipt, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    console.print(f"{kind} receipt for document {document}: log index {receipt['index']}, written to {out}")
+
+
+@receipt_app.command("check")
+def receipt_check(
+    file: Annotated[Path, typer.Argument(help="A receipt written by `casedraw receipt issue`.")],
+    key: Annotated[str, typer.Option(help="The log's verifier key, as published by the operator.")],
+    origin: Annotated[str | None, typer.Option(help="Expected checkpoint origin.")] = None,
+) -> None:
+    """Check a receipt offline against the log's key: signature, inclusion in the log, and the commitment."""
+    from casedraw.ledger.checkpoint import NoteVerifier
+    from casedraw.ledger.receipts import ReceiptInvalid, check_receipt
+
+    try:
+        receipt = json.loads(file.read_text(encoding="utf-8"))
+        facts = check_receipt(receipt, NoteVerifier.from_vkey(key), origin)
+    except (OSError, json.JSONDecodeError) as exc:
+        _fail(f"{file}: cannot read the receipt ({exc})")
+    except ReceiptInvalid as exc:
+        errors_console.print(f"[bold red]receipt INVALID:[/] {exc}")
+        raise typer.Exit(1) from None
+    data = facts.event["data"]
+    console.print(f"receipt valid: log index {facts.index} of {facts.checkpoint.size}, signed by the log ({facts.checkpoint.origin})")
+    if facts.kind == "registration":
+        console.print(f"document {facts.document} registered at {facts.event['at']}: region {data['region']}, {data['category']}, channel {data['channel']}")
+        if facts.opened is not None:
+            console.print(f"commitment opened: document No. {facts.opened['number']} of {facts.opened['date']} by {facts.opened['issuing_body']}")
+    else:
+        licence, how = facts.assigned_to  # type: ignore[misc]
+        console.print(f"document {facts.document} assigned in round {data['round']} to {licence} ({how})")
+
+
+@app.command()
+def monitor(
+    source: Annotated[str, typer.Argument(help="An export directory or the URL it is served at.")],
+    key: Annotated[str, typer.Option(help="The log's verifier key, as published by the operator.")],
+    state: Annotated[Path, typer.Option(help="Where the monitor remembers the last checkpoint it accepted.")] = Path("casedraw-monitor.json"),
+    origin: Annotated[str | None, typer.Option(help="Expected checkpoint origin.")] = None,
+    every: Annotated[float, typer.Option(min=0, help="Seconds between checks when following.")] = 60.0,
+    times: Annotated[int, typer.Option(min=1, help="How many checks to make (1 = check once).")] = 1,
+) -> None:
+    """Follow a published log's checkpoints and check each extends the last one seen (consistency proofs)."""
+    from casedraw.ledger.checkpoint import NoteVerifier
+    from casedraw.ledger.monitor import MonitorAlarm, Seen, SourceUnavailable, check_once
+
+    verifier = NoteVerifier.from_vkey(key)
+    for attempt in range(times):
+        if attempt:
+            time.sleep(every)
+        try:
+            checkpoint, what = check_once(source, verifier, Seen.load(state), origin)
+        except MonitorAlarm as exc:
+            errors_console.print(f"[bold red]ALARM:[/] {exc}")
+            raise typer.Exit(1) from None
+        except SourceUnavailable as exc:
+            errors_console.print(f"[yellow]unavailable:[/] {exc}")
+            raise typer.Exit(EXIT_WAITING) from None
+        state.write_text(Seen(checkpoint.size, checkpoint.root).to_json() + "\n", encoding="utf-8")
+        console.print(what)
 
 
 @app.command()

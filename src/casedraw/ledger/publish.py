@@ -5,6 +5,7 @@ An export directory holds what any static web server can serve:
     log.jsonl            one event body per line, exactly the canonical bytes, line i = log index i
     checkpoint           the newest signed checkpoint (C2SP signed note)
     checkpoints/N        every checkpoint published, by tree size
+    proofs/M-N           consistency proof (JSON list of hex hashes) from each earlier checkpoint M to N
     log.vkey             the log's verifier key (also published out of band: trust that one)
 
 JSON Lines rather than tlog-tiles: a verifier must replay every event anyway
@@ -14,19 +15,21 @@ simplest complete format; tiles can be added for serving proofs at scale.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from casedraw.ledger.checkpoint import Checkpoint, NoteError, NoteSigner, NoteVerifier, open_checkpoint, sign_checkpoint
-from casedraw.ledger.merkle import TreeBuilder, leaf_hash
+from casedraw.ledger.merkle import TreeBuilder, consistency_proof, leaf_hash
 from casedraw.ledger.replay import Discrepancy, Replayer, Summary
 
 LOG_FILE = "log.jsonl"
 CHECKPOINT_FILE = "checkpoint"
 HISTORY_DIR = "checkpoints"
 VKEY_FILE = "log.vkey"
+PROOFS_DIR = "proofs"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ def write_export(bodies: Iterator[bytes], out: Path, signer: NoteSigner, origin:
     """Write the log and a signed checkpoint of it; earlier checkpoints in `out` are kept."""
     out.mkdir(parents=True, exist_ok=True)
     (out / HISTORY_DIR).mkdir(exist_ok=True)
+    (out / PROOFS_DIR).mkdir(exist_ok=True)
+    earlier = sorted(int(p.name) for p in (out / HISTORY_DIR).iterdir() if p.name.isdigit())
+    hashes: list[bytes] = []
     tree = TreeBuilder()
     partial = out / (LOG_FILE + ".partial")
     with partial.open("wb") as f:
@@ -52,11 +58,16 @@ def write_export(bodies: Iterator[bytes], out: Path, signer: NoteSigner, origin:
             if b"\n" in body:
                 raise ValueError("an event body contains a newline; canonical JSON never does")
             f.write(body + b"\n")
-            tree.append(leaf_hash(body))
+            hashes.append(leaf_hash(body))
+            tree.append(hashes[-1])
         f.flush()
         os.fsync(f.fileno())
     os.replace(partial, out / LOG_FILE)  # readers never see half a log
     checkpoint = Checkpoint(origin, tree.size, tree.root())
+    for old in earlier:
+        if 0 < old < checkpoint.size:  # monitors holding an earlier checkpoint check that history was only appended to
+            proof = [h.hex() for h in consistency_proof(hashes, old)]
+            (out / PROOFS_DIR / f"{old}-{checkpoint.size}").write_text(json.dumps(proof) + "\n", encoding="ascii")
     note = sign_checkpoint(signer, checkpoint)
     (out / HISTORY_DIR / str(checkpoint.size)).write_bytes(note)
     (out / CHECKPOINT_FILE).write_bytes(note)
