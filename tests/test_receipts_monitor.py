@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from casedraw.ledger import canonical
-from casedraw.ledger.checkpoint import NoteSigner, NoteVerifier
 from casedraw.ledger.monitor import MonitorAlarm, Seen, check_once
-from casedraw.ledger.publish import LOG_FILE, write_export
+from casedraw.ledger.publish import write_export
 from casedraw.ledger.receipts import ReceiptInvalid, check_receipt
 from casedraw.services.intake import submit_documents
 from casedraw.services.publication import NoSuchReceipt, issue_receipt

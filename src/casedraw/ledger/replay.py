@@ -58,7 +58,7 @@ def first_difference(expected: object, found: object, path: str = "") -> tuple[s
                 return diff
         return None
     if isinstance(expected, list) and isinstance(found, list):
-        for i, (a, b) in enumerate(zip(expected, found)):
+        for i, (a, b) in enumerate(zip(expected, found, strict=False)):  # lengths are compared below
             diff = first_difference(a, b, f"{path}[{i}]")
             if diff:
                 return diff
