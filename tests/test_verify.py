@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -179,3 +180,50 @@ def test_random_mutations_are_always_caught(export_dir, tmp_path_factory, data):
     rewrite(work, all_lines)
     with pytest.raises((Discrepancy, VerificationFailed)):
         verify_export(work, VERIFIER)
+
+
+def drand_history(store: Store) -> None:
+    """A round whose randomness is the recorded drand quicknet round 123, with every event in time order."""
+    from importlib import resources
+
+    from casedraw.draw.beacons import QUICKNET, DrandFileFeed, round_time
+    from casedraw.ledger.events import Actor
+    from casedraw.services import Context
+
+    sealing_time = dt.datetime.fromtimestamp(round_time(QUICKNET, 121), dt.UTC)  # the seal commits to round 123
+    early = Context(Actor("operator", "test"), clock=lambda: sealing_time - dt.timedelta(minutes=5), salt=lambda: bytes(16))
+    import_bailiffs(store, numbered([bailiff_row(i) for i in range(4)]), early)
+    submit_documents(store, numbered([document_row(n, doc_date="2023-08-01") for n in range(12)]), early)
+    feed = DrandFileFeed(str(resources.files("casedraw.data").joinpath("drand-quicknet.json")))
+    run_round(store, Context(Actor("system", "test"), clock=lambda: sealing_time), source="drand-quicknet", drand=feed)
+
+
+@pytest.fixture
+def drand_export(db_url, tmp_path) -> Path:
+    from casedraw.ledger.events import Actor
+    from casedraw.services import Context
+    from casedraw.services.setup import initialise
+
+    store = Store.open(db_url)
+    try:
+        initialise(store, Context(Actor("ministry", "test"), clock=lambda: dt.datetime(2023, 8, 23, tzinfo=dt.UTC)))
+        drand_history(store)
+        out = tmp_path / "drand-export"
+        write_export((e.body() for _, e in store.events()), out, SIGNER, LOG_ORIGIN)
+        return out
+    finally:
+        store.close()
+
+
+def test_a_drand_round_verifies_and_a_changed_drand_signature_is_caught(drand_export):
+    result = verify_export(drand_export, VERIFIER)
+    assert (result.summary.rounds, result.summary.assignments) == (1, 12)
+
+    def forge(data):
+        signature = data["proof"]["signature"]
+        data["proof"]["signature"] = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+
+    index = edit_event(drand_export, "round.randomness", forge)
+    with pytest.raises(Discrepancy, match="randomness does not verify") as caught:
+        verify_export(drand_export, VERIFIER)
+    assert caught.value.index == index
