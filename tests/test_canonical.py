@@ -54,3 +54,19 @@ def test_round_trip_is_byte_stable(value):
 def test_key_order_of_the_input_does_not_matter(mapping):
     reversed_mapping = dict(reversed(list(mapping.items())))
     assert canonical.encode(mapping) == canonical.encode(reversed_mapping)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"a":1.0}', "no floats"),
+        (b'{"a":1e5}', "no floats"),
+        (b'{"a":NaN}', "no floats"),
+        (b'{"a":9007199254740992}', "outside the canonical range"),
+        ('{"ключ":1}'.encode(), "object keys must be ASCII"),
+        (b'{"b":1,"a":2}', "not in canonical form"),
+    ],
+)
+def test_decode_refuses_what_encode_would_never_produce(data, reason):
+    with pytest.raises(ValueError, match=reason):
+        canonical.decode(data)

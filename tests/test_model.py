@@ -96,6 +96,8 @@ def test_bailiff_row_parses_share_and_lists():
         ({"conflicts": "123"}, "conflicts"),
         ({"chamber_head": "maybe"}, "chamber_head"),
         ({"iin": BANK_BIN}, "iin"),
+        ({"licence": "ЧСИ-0001"}, "licence"),  # a public key in round.drawn: canonical keys are ASCII
+        ({"licence": "PB 1"}, "licence"),
     ],
 )
 def test_bad_bailiff_fields_are_named(changes, field):

@@ -72,6 +72,7 @@ class LicenceStatus(StrEnum):
 MAX_AMOUNT_KZT = Decimal(10) ** 13  # keeps tiyn amounts well inside 2**53
 MAX_TEXT = 200
 MAX_SHARE = Decimal(10)
+LICENCE_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +303,8 @@ def parse_bailiff(row: Mapping[str, object]) -> Bailiff | list[FieldError]:
     specialisations = r.items("specialisations")
     conflicts = r.items("conflicts")
 
+    if licence and not LICENCE_SHAPE.fullmatch(licence):
+        r.errors.append(FieldError("licence", f"{licence!r} must be Latin letters, digits and - / . only (it is a public identifier in the log)"))
     if share is not None and not Decimal(0) < share <= MAX_SHARE:
         r.errors.append(FieldError("allocation_share", f"must be above 0 and at most {MAX_SHARE}, got {share}"))
     unknown = [s for s in specialisations if s not in Category.__members__.values()]

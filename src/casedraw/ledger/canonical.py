@@ -46,12 +46,38 @@ def encode(value: object) -> bytes:
     """The canonical bytes of a JSON value."""
     if not _valid(value):
         raise ValueError(_first_problem(value, "$"))
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return _dumps(value)
+
+
+def _no_float(text: str) -> object:
+    raise ValueError(f"{text} is not an integer: canonical JSON has no floats")
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if not -_MAX_INT < value < _MAX_INT:
+        raise ValueError(f"integer {text} is outside the canonical range (|x| < 2**53)")
+    return value
 
 
 def decode(data: bytes) -> object:
-    """Parse canonical bytes, refusing anything that does not re-encode identically."""
-    value = json.loads(data.decode("utf-8"))
-    if encode(value) != data:
+    """Parse canonical bytes, refusing anything that does not re-encode identically.
+
+    Floats, NaN and out-of-range integers are refused while parsing; an ASCII
+    body cannot hold a non-ASCII key, so only other bodies need the full check.
+    """
+    value = json.loads(data.decode("utf-8"), parse_float=_no_float, parse_int=_bounded_int, parse_constant=_no_float)
+    if not data.isascii() and not _valid(value):
+        raise ValueError(_first_problem(value, "$"))
+    if _dumps(value) != data:
         raise ValueError("not in canonical form")
     return value
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def same(a: object, b: object) -> bool:
+    """Whether two decoded or computed values have the same canonical bytes (no validity check: compare only)."""
+    return _dumps(a) == _dumps(b)

@@ -49,6 +49,8 @@ def _short(value: object, limit: int = 300) -> str:
 
 def first_difference(expected: object, found: object, path: str = "") -> tuple[str, object, object] | None:
     """The path of the first place two JSON values differ, with both values there."""
+    if not path and canonical.same(expected, found):  # equal bytes: nothing to look for
+        return None
     if isinstance(expected, Mapping) and isinstance(found, Mapping):
         for key in sorted(set(expected) | set(found)):
             if key not in found or key not in expected:
@@ -89,6 +91,7 @@ class Summary:
 @dataclass
 class Replayer:
     configs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    draw_configs: list[DrawConfig] = field(default_factory=list)  # parsed once per version
     roster: dict[str, dict[str, Any]] = field(default_factory=dict)
     waiting: dict[int, tuple[str, str, int, str]] = field(default_factory=dict)  # doc -> region, category, weight, affinity
     state: DrawState = field(default_factory=DrawState)
@@ -121,10 +124,10 @@ class Replayer:
         self.summary.events += 1
 
     def _check_time(self, index: int, kind: str, at: object) -> None:
-        if not isinstance(at, str) or len(at) != 27 or not at.endswith("Z"):
+        if not isinstance(at, str) or len(at) != 27 or at[10] != "T" or at[19] != "." or not at.endswith("Z"):
             raise Discrepancy(index, kind, "time is not YYYY-MM-DDTHH:MM:SS.ffffffZ", None, at)
         try:
-            dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")
+            dt.datetime.fromisoformat(at[:-1])
         except ValueError:
             raise Discrepancy(index, kind, "time is not a valid UTC time", None, at) from None
         if at < self.last_at:
@@ -140,16 +143,15 @@ class Replayer:
         if d["name"] == "routing":
             RoutingConfig.from_json(d["value"])
         elif d["name"] == "draw":
-            DrawConfig.from_json(d["value"])
+            self.draw_configs.append(DrawConfig.from_json(d["value"]))
         else:
             raise Discrepancy(index, "config.set", "unknown configuration name", "routing or draw", d["name"])
         versions.append(d["value"])
 
     def _draw_config(self, version: int | None = None) -> DrawConfig:
-        versions = self.configs.get("draw") or []
-        if not versions:
+        if not self.draw_configs:
             raise ValueError("no draw configuration logged yet")
-        return DrawConfig.from_json(versions[(version or len(versions)) - 1])
+        return self.draw_configs[(version or len(self.draw_configs)) - 1]
 
     def _bailiff_registered(self, index: int, d: dict[str, Any], _at: str, _body: bytes) -> None:
         if d["licence"] in self.roster:
