@@ -23,7 +23,7 @@ def published(name: str) -> object:
     return json.loads((ROOT / "docs" / "vectors" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["encoding", "identifiers", "identity", "routing", "events", "rng", "quotas", "draw"])
+@pytest.mark.parametrize("name", ["encoding", "identifiers", "identity", "routing", "events", "rng", "quotas", "draw", "log"])
 def test_code_reproduces_published_vectors(name):
     assert getattr(make_vectors, name)() == published(name), f"docs/vectors/{name}.json no longer matches the code"
 
@@ -86,3 +86,19 @@ def test_same_assignments_on_every_python_version(python):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "vectors match on Python" in result.stdout
+
+
+def test_log_vector_proofs_verify_with_the_published_key():
+    from casedraw.ledger.checkpoint import NoteVerifier, open_checkpoint
+    from casedraw.ledger.merkle import verify_consistency, verify_inclusion
+
+    vector = published("log")
+    checkpoint = open_checkpoint(NoteVerifier.from_vkey(vector["verifier_key"]), vector["checkpoint_note"].encode())
+    assert checkpoint.root.hex() == vector["root"]
+    for index, (leaf, proof) in enumerate(zip(vector["leaf_hashes"], vector["inclusion_proofs"], strict=True)):
+        verify_inclusion(bytes.fromhex(leaf), index, checkpoint.size, [bytes.fromhex(h) for h in proof], checkpoint.root)
+    from casedraw.ledger.merkle import root
+    for span, proof in vector["consistency_proofs"].items():
+        old = int(span.split("-")[0])
+        old_root = root([bytes.fromhex(h) for h in vector["leaf_hashes"][:old]])
+        verify_consistency(old, checkpoint.size, old_root, checkpoint.root, [bytes.fromhex(h) for h in proof])

@@ -21,6 +21,9 @@ from casedraw.draw.engine import DrawState, RegionState, draw_round, water_level
 from casedraw.draw.protocol import drawn_data, sealed_inputs, state_digest
 from casedraw.draw.rng import Stream, derive
 from casedraw.ledger import canonical
+from casedraw.ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
+from casedraw.ledger.merkle import consistency_proof, inclusion_proof, leaf_hash
+from casedraw.ledger.merkle import root as merkle_root
 from casedraw.ledger.events import (
     SYSTEM,
     Actor,
@@ -298,10 +301,27 @@ def default_routing_draw() -> DrawConfig:
     return default_draw()
 
 
+def log() -> dict[str, object]:
+    """The events vector's bodies as a log: leaf hashes, root, proofs and a checkpoint signed with a published test key."""
+    bodies = [e["body_utf8"].encode() for e in events()]
+    hashes = [leaf_hash(b) for b in bodies]
+    signer = NoteSigner.from_seed("casedraw-test-vector", bytes(range(32)))
+    checkpoint = Checkpoint("casedraw/test-vector-log", len(hashes), merkle_root(hashes))
+    return {
+        "leaf_hashes": [h.hex() for h in hashes],
+        "root": checkpoint.root.hex(),
+        "inclusion_proofs": [[h.hex() for h in inclusion_proof(hashes, i)] for i in range(len(hashes))],
+        "consistency_proofs": {f"{m}-{len(hashes)}": [h.hex() for h in consistency_proof(hashes, m)] for m in range(1, len(hashes))},
+        "signer_key": signer.signer_key(),
+        "verifier_key": signer.verifier_key(),
+        "checkpoint_note": sign_checkpoint(signer, checkpoint).decode(),
+    }
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, data in {"encoding": encoding(), "identifiers": identifiers(), "identity": identity(), "routing": routing(),
-                       "events": events(), "rng": rng(), "quotas": quotas(), "draw": draw()}.items():
+                       "events": events(), "rng": rng(), "quotas": quotas(), "draw": draw(), "log": log()}.items():
         (OUT / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {OUT / name}.json")
 
