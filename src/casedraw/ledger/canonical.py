@@ -14,15 +14,33 @@ _MAX_INT = 2**53
 
 
 def _valid(value: object) -> bool:
-    if value is None or isinstance(value, (bool, str)):
-        return True
-    if isinstance(value, int):
-        return -_MAX_INT < value < _MAX_INT
-    if isinstance(value, Mapping):
-        return all(isinstance(k, str) and k.isascii() and _valid(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(_valid(item) for item in value)
-    return False
+    """Whether a value can be encoded canonically (iterative: logged values can be large)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -_MAX_INT < item < _MAX_INT:  # type: ignore[operator]
+                return False
+        elif kind is dict or isinstance(item, Mapping):
+            for key, member in item.items():  # type: ignore[union-attr]
+                if not isinstance(key, str) or not key.isascii():
+                    return False
+                stack.append(member)
+        elif kind is list or kind is tuple:
+            stack.extend(item)  # type: ignore[arg-type]
+        elif isinstance(item, bool) or isinstance(item, str):
+            continue
+        elif isinstance(item, int):
+            if not -_MAX_INT < item < _MAX_INT:
+                return False
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            return False
+    return True
 
 
 def _first_problem(value: object, path: str) -> str:

@@ -46,8 +46,9 @@ def format_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def commitment(private: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical.encode(private)).hexdigest()
+def _commit(private: Mapping[str, Any]) -> tuple[str, bytes]:
+    encoded = canonical.encode(private)
+    return hashlib.sha256(encoded).hexdigest(), encoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class Event:
     actor: Actor
     data: Mapping[str, Any]
     private: Mapping[str, Any] | None = field(default=None)
+    private_encoded: bytes | None = field(default=None, compare=False, repr=False)  # kept from the commitment
 
     def body(self) -> bytes:
         """The public, canonical bytes of this event: what the log holds."""
@@ -65,7 +67,9 @@ class Event:
         )
 
     def private_bytes(self) -> bytes | None:
-        return None if self.private is None else canonical.encode(self.private)
+        if self.private is None:
+            return None
+        return self.private_encoded if self.private_encoded is not None else canonical.encode(self.private)
 
     @classmethod
     def from_stored(cls, body: bytes, private: bytes | None) -> Event:
@@ -77,7 +81,8 @@ class Event:
 
 def _with_private(kind: EventKind, at: str, actor: Actor, data: dict[str, Any], fields: dict[str, Any], salt: bytes) -> Event:
     private = {"salt": salt.hex(), "fields": fields}
-    return Event(kind, at, actor, {**data, "commit": commitment(private)}, private)
+    commit, encoded = _commit(private)
+    return Event(kind, at, actor, {**data, "commit": commit}, private, encoded)
 
 
 def config_set(at: str, actor: Actor, name: str, version: int, value: Mapping[str, Any]) -> Event:
