@@ -46,7 +46,6 @@ DbOption = Annotated[
 ]
 ActorOption = Annotated[str, typer.Option("--as", help="Operator account recorded as the actor of the events.")]
 
-DEMO_ROUNDS = 4  # the demo's intake arrives over four days, one round each
 EXIT_ROWS_REJECTED = 1
 EXIT_UNUSABLE_INPUT = 2
 
@@ -350,6 +349,7 @@ def demo(
     docs: Annotated[int, typer.Option(min=1, help="How many documents to generate.")] = 50_000,
     db: Annotated[str, typer.Option("--db", help="Database URL for the demo.")] = "sqlite:///casedraw-demo.db",
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data set.")] = 2026,
+    rounds: Annotated[int, typer.Option(min=1, help="Days of intake, each followed by its round.")] = 4,
 ) -> None:
     """Build a national data set (20 regions, ~1,500 bailiffs), submit it and summarise per region."""
     started = time.perf_counter()
@@ -365,7 +365,8 @@ def demo(
         rows: list[SourceRow] = list(enumerate(demo_data.document_rows(rng, docs, today), start=2))
         intake_seconds = draw_seconds = 0.0
         report = Report()
-        batches = [rows[i : i + -(-len(rows) // DEMO_ROUNDS)] for i in range(0, len(rows), -(-len(rows) // DEMO_ROUNDS))]
+        per_round = -(-len(rows) // rounds)
+        batches = [rows[i : i + per_round] for i in range(0, len(rows), per_round)]
         system = Context(Actor("system", "demo"))
         with _progress() as progress:
             task = progress.add_task("registering and drawing", total=len(rows))
@@ -376,7 +377,7 @@ def demo(
                 started_draw = time.perf_counter()
                 result = run_round(store, system)
                 draw_seconds += time.perf_counter() - started_draw
-                if result:
+                if result and (result.round <= 4 or result.round == len(batches)):
                     console.print(f"round {result.round}: {result.documents:,} documents drawn, {result.assigned:,} assigned, {result.pending:,} pending")
         _print_outcomes(report, f"intake: {len(rows):,} documents (a few deliberately broken)", None, shown=5)
         again = submit_documents(store, rows[:1_000], operator).counts()
