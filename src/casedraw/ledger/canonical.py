@@ -84,7 +84,7 @@ def decode(data: bytes) -> object:
     Floats, NaN and out-of-range integers are refused while parsing; an ASCII
     body cannot hold a non-ASCII key, so only other bodies need the full check.
     """
-    value = json.loads(data.decode("utf-8"), parse_float=_no_float, parse_int=_bounded_int, parse_constant=_no_float)
+    value = _DECODER.decode(data.decode("utf-8"))
     if not data.isascii() and not _valid(value):
         raise ValueError(_first_problem(value, "$"))
     if _dumps(value) != data:
@@ -92,8 +92,12 @@ def decode(data: bytes) -> object:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_float=_no_float, parse_int=_bounded_int, parse_constant=_no_float)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
 def _dumps(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def same(a: object, b: object) -> bool:

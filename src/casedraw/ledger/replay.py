@@ -31,6 +31,9 @@ from casedraw.ledger.events import EventKind
 
 _KZ = dt.timedelta(hours=5)
 _DOC_EXCLUSIONS = {str(Reason.CONFLICT), str(Reason.REPLACED)}
+_CATEGORIES = frozenset(c.value for c in Category)
+_CHANNELS = frozenset(c.value for c in Channel)
+_STATUSES = frozenset(s.value for s in LicenceStatus)
 
 
 class Discrepancy(Exception):
@@ -173,7 +176,7 @@ class Replayer:
 
     @staticmethod
     def _check_bailiff(index: int, b: Mapping[str, Any]) -> None:
-        if b["region"] not in REGIONS or b["status"] not in set(LicenceStatus) or not 1 <= b["share_milli"] <= 10_000:
+        if b["region"] not in REGIONS or b["status"] not in _STATUSES or not 1 <= b["share_milli"] <= 10_000:
             raise Discrepancy(index, "bailiff", "region, status or share out of range", None, dict(b))
 
     # --- documents ---------------------------------------------------------
@@ -182,7 +185,7 @@ class Replayer:
         expected_doc = self.summary.documents + 1
         if d["doc"] != expected_doc:
             raise Discrepancy(index, "document.registered", "document number out of order", expected_doc, d["doc"])
-        if d["region"] not in REGIONS or d["category"] not in set(Category) or d["channel"] not in set(Channel):
+        if d["region"] not in REGIONS or d["category"] not in _CATEGORIES or d["channel"] not in _CHANNELS:
             raise Discrepancy(index, "document.registered", "region, category or channel unknown", None, d)
         config = self._draw_config()
         if not 0 <= d["band"] <= len(config.band_edges_kzt):
