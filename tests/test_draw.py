@@ -10,12 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casedraw.draw.config import DrawConfig, unit_config
+from casedraw.draw.config import DrawConfig, default_config, unit_config
 from casedraw.draw.engine import (
     UNIT, VT_PER_WEIGHT, DrawState, Reason, RosterEntry, SealedDoc, draw_round, water_level_quotas,
 )
 from casedraw.draw.rng import Stream, derive
-from casedraw.draw.simulate import default_draw_config
 
 DAY = dt.date(2026, 3, 10)
 REGION = "KZ-75"
@@ -48,7 +47,7 @@ weights_lists = st.lists(st.integers(1, 8), min_size=1, max_size=60)
 @settings(max_examples=60, deadline=None)
 @given(k=st.integers(1, 12), rounds=st.lists(weights_lists, min_size=1, max_size=6))
 def test_weighted_loads_never_drift_beyond_the_guard(k, rounds):
-    config = default_draw_config()  # guard 12 = 1.5 x the largest weight
+    config = default_config()  # guard 12 = 1.5 x the largest weight
     worst = 0
 
     def observe(_region, vt):
@@ -71,8 +70,8 @@ def test_weighted_loads_never_drift_beyond_the_guard(k, rounds):
 @given(k=st.integers(1, 10), weights=weights_lists, s=st.integers(0, 2**32))
 def test_same_inputs_same_assignments_and_every_document_placed_once(k, weights, s):
     batch = docs(weights)
-    first = draw_round(DrawState(), roster(k), batch, DAY, seed(s), default_draw_config())
-    second = draw_round(DrawState(), roster(k), batch, DAY, seed(s), default_draw_config())
+    first = draw_round(DrawState(), roster(k), batch, DAY, seed(s), default_config())
+    second = draw_round(DrawState(), roster(k), batch, DAY, seed(s), default_config())
     assert first == second
     placed = [a.doc for a in first[REGION].assignments]
     assert sorted(placed) == [d.doc for d in batch]
@@ -139,7 +138,7 @@ def test_return_from_leave_brings_no_flood():
 
 def test_allocation_share_sets_the_proportion_of_work():
     entries = roster(4, **{"PB-000": {"share_milli": 500}})
-    state, _ = run_rounds(default_draw_config(), entries, [docs([1, 2, 3, 4, 6, 8] * 50, start=1 + 300 * r) for r in range(10)])
+    state, _ = run_rounds(default_config(), entries, [docs([1, 2, 3, 4, 6, 8] * 50, start=1 + 300 * r) for r in range(10)])
     load = state.regions[REGION].load
     full = [load[f"PB-00{i}"] for i in (1, 2, 3)]
     assert abs(load["PB-000"] - min(full) / 2) <= 12 and abs(load["PB-000"] - max(full) / 2) <= 12

@@ -16,14 +16,12 @@ from casedraw.domain.identifiers import check_digit, validate_idn
 from casedraw.domain.model import Category, Document, document_identity, parse_bailiff, parse_document
 from casedraw.domain.routing import Channel, route
 from casedraw.draw.beacons import hashchain_anchor, hashchain_value
-from casedraw.draw.config import DrawConfig, unit_config
+from casedraw.draw.config import DrawConfig, default_config, unit_config
 from casedraw.draw.engine import DrawState, RegionState, draw_round, water_level_quotas
 from casedraw.draw.protocol import drawn_data, sealed_inputs, state_digest
 from casedraw.draw.rng import Stream, derive
 from casedraw.ledger import canonical
 from casedraw.ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
-from casedraw.ledger.merkle import consistency_proof, inclusion_proof, leaf_hash
-from casedraw.ledger.merkle import root as merkle_root
 from casedraw.ledger.events import (
     SYSTEM,
     Actor,
@@ -37,6 +35,8 @@ from casedraw.ledger.events import (
     round_randomness,
     round_sealed,
 )
+from casedraw.ledger.merkle import consistency_proof, inclusion_proof, leaf_hash
+from casedraw.ledger.merkle import root as merkle_root
 from casedraw.services.setup import default_routing
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "vectors"
@@ -126,7 +126,7 @@ def events() -> list[dict[str, object]]:
     assert isinstance(document, Document)
     built = [
         config_set(AT, Actor("ministry", "cli"), "routing", 1, default_routing().to_json()),
-        config_set(AT, Actor("ministry", "cli"), "draw", 1, default_routing_draw().to_json()),
+        config_set(AT, Actor("ministry", "cli"), "draw", 1, default_config().to_json()),
         beacon_anchor(AT, Actor("ministry", "cli"), 1, 100_000, hashchain_anchor(bytes(32), 100_000)),
         bailiff_registered(AT, CHAMBER, bailiff, salt(1)),
         bailiff_changed(AT, CHAMBER, bailiff, moved, salt(2)),
@@ -237,7 +237,7 @@ def _seal(round_no: int, documents: list[int], roster: list[list[object]], exclu
 
 def draw() -> list[dict[str, object]]:
     unit = unit_config()
-    weighted = default_routing_draw()
+    weighted = default_config()
     out = []
 
     roster = [[f"PB-{i:02d}", "KZ-62", "active", 1000, [], False, False] for i in range(7)]
@@ -293,12 +293,6 @@ def draw() -> list[dict[str, object]]:
         chained.append(_scenario(f"round {r} of 3, state carried over", weighted, _seal(r, list(registered), roster_r), registered, state, bytes([r])))
     out += chained
     return out
-
-
-def default_routing_draw() -> DrawConfig:
-    from casedraw.services.setup import default_draw
-
-    return default_draw()
 
 
 def log() -> dict[str, object]:

@@ -186,12 +186,12 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Write the public log (no personal data) and a signed checkpoint, ready for any static web server."""
-    from casedraw.ledger.publish import write_export
+    from casedraw.services.publication import export_store
     from casedraw.services.setup import LOG_ORIGIN, log_signer
 
     with _opened(db) as store:
         signer = log_signer(store)
-        checkpoint = write_export((e.body() for _, e in store.events()), out, signer, LOG_ORIGIN)
+        checkpoint = export_store(store, out, signer, LOG_ORIGIN)
     console.print(f"exported {checkpoint.size:,} events to {out}; root {checkpoint.root.hex()}")
     console.print(f"verifier key: {signer.verifier_key()}")
 

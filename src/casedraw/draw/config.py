@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 
 from casedraw.domain.model import Category
 from casedraw.domain.routing import ConfigError
@@ -78,6 +80,12 @@ class DrawConfig:
             "requires_specialisation": sorted(self.requires_specialisation),
             "capacity_cap": self.capacity_cap,
         }
+
+
+def default_config() -> DrawConfig:
+    """The published default (version 1), from the package's config.json."""
+    raw = json.loads(resources.files("casedraw.data").joinpath("config.json").read_text("utf-8"))
+    return DrawConfig.from_json(raw["draw"])
 
 
 def unit_config(guard: int = 3) -> DrawConfig:

@@ -13,13 +13,11 @@ on one particular bailiff.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import time
 from collections import Counter
-from importlib import resources
 
-from casedraw.draw.config import DrawConfig, unit_config
+from casedraw.draw.config import DrawConfig, default_config, unit_config
 from casedraw.draw.engine import VT_PER_WEIGHT, DrawState, RosterEntry, SealedDoc, draw_round
 from casedraw.draw.rng import Stream, derive
 
@@ -31,11 +29,6 @@ CATEGORY_MIX = (("recovery_entity", 62), ("state_claim", 16), ("alimony", 8), ("
 AMOUNTS = {"recovery_entity": (350_000, 1.3), "state_claim": (150_000, 1.6), "alimony": (600_000, 0.9), "recovery_person": (900_000, 1.2)}
 REGION = "KZ-75"
 DAY = dt.date(2026, 3, 2)
-
-
-def default_draw_config() -> DrawConfig:
-    raw = json.loads(resources.files("casedraw.data").joinpath("config.json").read_text("utf-8"))
-    return DrawConfig.from_json(raw["draw"])
 
 
 def _pick(stream: Stream, table: tuple[tuple[object, int], ...]) -> object:
@@ -76,7 +69,7 @@ def simulate(
 ) -> dict[str, object]:
     if weights not in WEIGHT_KINDS:
         raise ValueError(f"--weights: use one of {', '.join(WEIGHT_KINDS)}")
-    config = unit_config() if weights == "unit" else default_draw_config()
+    config = unit_config() if weights == "unit" else default_config()
     roster = [RosterEntry(f"PB-{i:05d}", REGION, "active") for i in range(k)]
     stream_docs = synthetic_weights(weights, n, seed, config)
     docs = [SealedDoc(i + 1, REGION, category, w) for i, (category, w) in enumerate(stream_docs)]

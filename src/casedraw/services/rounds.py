@@ -39,7 +39,7 @@ from casedraw.draw.protocol import drawn_data, round_seed, sealed_inputs, state_
 from casedraw.ledger.events import Event, round_drawn, round_randomness, round_sealed
 from casedraw.services import Context
 from casedraw.store import schema
-from casedraw.store.repository import Store, hashchain_secret_name
+from casedraw.store.repository import Store, hashchain_secret_name, rows_in
 
 HASHCHAIN = "hashchain"
 DRAND = "drand-quicknet"
@@ -142,12 +142,10 @@ def load_state(conn: Connection, regions: list[str], keys: set[str]) -> DrawStat
         rs.open_count[row.licence] = row.open_count
         rs.load[row.licence] = row.load
     a = schema.affinity
-    query = select(a.c.region, a.c.key, a.c.licence).where(a.c.key.in_(bindparam("keys", expanding=True)))
-    key_list = sorted(keys)
-    for start in range(0, len(key_list), 900):
-        for row in conn.execute(query, {"keys": key_list[start : start + 900]}):
-            if row.region in state.regions:
-                state.regions[row.region].affinity[row.key] = row.licence
+    query = select(a.c.region, a.c.key, a.c.licence).where(a.c.key.in_(bindparam("values", expanding=True)))
+    for row in rows_in(conn, query, keys):
+        if row.region in state.regions:
+            state.regions[row.region].affinity[row.key] = row.licence
     return state
 
 
@@ -176,11 +174,8 @@ def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomnes
         seal_body = conn.execute(select(schema.events.c.body).where(schema.events.c.seq == r.sealed_seq)).scalar_one()
         seal = Event.from_stored(seal_body, None).data
         d = schema.documents
-        query = select(d.c.id, d.c.region, d.c.category, d.c.weight, d.c.affinity).where(d.c.id.in_(bindparam("ids", expanding=True)))
-        documents: dict[int, tuple[str, str, int, str]] = {}
-        ids = seal["documents"]
-        for start in range(0, len(ids), 900):
-            documents.update((row.id, (row.region, row.category, row.weight, row.affinity)) for row in conn.execute(query, {"ids": ids[start : start + 900]}))
+        query = select(d.c.id, d.c.region, d.c.category, d.c.weight, d.c.affinity).where(d.c.id.in_(bindparam("values", expanding=True)))
+        documents = {row.id: (row.region, row.category, row.weight, row.affinity) for row in rows_in(conn, query, seal["documents"])}
         roster, docs = sealed_inputs(seal, documents)
         _, config = store.draw_config(conn, seal["config"]["draw"])
         state = load_state(conn, sorted({doc.region for doc in docs}), {doc.affinity_key for doc in docs if doc.affinity_key})

@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from casedraw.domain.routing import RoutingConfig
 from casedraw.draw.beacons import hashchain_anchor
-from casedraw.draw.config import DrawConfig
+from casedraw.draw.config import DrawConfig, default_config
 from casedraw.ledger.checkpoint import NoteSigner
 from casedraw.ledger.events import beacon_anchor, config_set
 from casedraw.services import Context
@@ -33,7 +33,7 @@ def default_routing() -> RoutingConfig:
 
 
 def default_draw() -> DrawConfig:
-    return DrawConfig.from_json(_defaults()["draw"])  # type: ignore[arg-type]
+    return default_config()
 
 
 def initialise(store: Store, ctx: Context, *, secret: bytes | None = None) -> bool:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Row, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Engine, Row, Select, bindparam, delete, func, select, update
 
 from casedraw.domain.model import Bailiff, LicenceStatus
 from casedraw.domain.routing import RoutingConfig
@@ -147,12 +147,8 @@ class Store:
     def documents_by_identity(conn: Connection, identities: Sequence[str]) -> dict[str, tuple[int, str]]:
         """Already registered documents among these identities: identity -> (id, channel)."""
         t = schema.documents
-        query = select(t.c.identity, t.c.id, t.c.channel).where(t.c.identity.in_(bindparam("ids", expanding=True)))
-        found: dict[str, tuple[int, str]] = {}
-        for start in range(0, len(identities), _LOOKUP_CHUNK):
-            chunk = list(identities[start : start + _LOOKUP_CHUNK])
-            found.update((row.identity, (row.id, row.channel)) for row in conn.execute(query, {"ids": chunk}))
-        return found
+        query = select(t.c.identity, t.c.id, t.c.channel).where(t.c.identity.in_(bindparam("values", expanding=True)))
+        return {row.identity: (row.id, row.channel) for row in rows_in(conn, query, identities)}
 
     @staticmethod
     def region_summary(conn: Connection) -> dict[str, dict[str, int]]:
@@ -203,7 +199,14 @@ class Store:
     def events(self, start: int = 0, batch: int = 10_000) -> Iterator[tuple[int, Event]]:
         """Every event from `start` on, in log order, read in batches."""
         with self.read() as conn:
-            yield from _events_from(conn, start, batch)
+            for row in _stored_from(conn, start, batch):
+                yield row.seq, Event.from_stored(row.body, row.private)
+
+    def bodies(self, batch: int = 10_000) -> Iterator[bytes]:
+        """Every event's stored public bytes in log order, as published (nothing decoded)."""
+        with self.read() as conn:
+            for row in _stored_from(conn, 0, batch):
+                yield bytes(row.body)
 
     def rebuild(self) -> int:
         """Recreate every projection from the log; returns the number of events replayed."""
@@ -211,8 +214,8 @@ class Store:
             for table in reversed(schema.PROJECTIONS):
                 writer.conn.execute(delete(table))
             replayed = 0
-            for seq, event in _events_from(writer.conn, 0, 5_000):
-                apply(writer.conn, project(seq, event))
+            for row in _stored_from(writer.conn, 0, 5_000):
+                apply(writer.conn, project(row.seq, Event.from_stored(row.body, row.private)))
                 replayed += 1
             writer.documents = writer.conn.execute(select(func.count()).select_from(schema.documents)).scalar_one()
             return replayed
@@ -226,16 +229,21 @@ class Store:
             }
 
 
+def rows_in(conn: Connection, query: Select, values: Iterable[object]) -> Iterator[Row]:
+    """Run a query whose expanding parameter `values` takes a long list, in chunks every backend accepts."""
+    ordered = sorted(set(values))  # type: ignore[type-var]
+    for start in range(0, len(ordered), _LOOKUP_CHUNK):
+        yield from conn.execute(query, {"values": ordered[start : start + _LOOKUP_CHUNK]})
 
-def _events_from(conn: Connection, start: int, batch: int) -> Iterator[tuple[int, Event]]:
+
+def _stored_from(conn: Connection, start: int, batch: int) -> Iterator[Row]:
     t = schema.events
     position = start
     while True:
         rows = conn.execute(
             select(t.c.seq, t.c.body, t.c.private).where(t.c.seq >= position).order_by(t.c.seq).limit(batch)
         ).all()
-        for row in rows:
-            yield row.seq, Event.from_stored(row.body, row.private)
+        yield from rows
         if len(rows) < batch:
             return
         position = rows[-1].seq + 1
