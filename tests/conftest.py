@@ -71,6 +71,28 @@ def fixed_context(role: str = "operator", actor: str = "test") -> Context:
     return Context(Actor(role, actor), clock=lambda: NOW, salt=lambda: next(counter).to_bytes(16, "big"))
 
 
+def acting(ctx: Context, role: str, actor: str) -> Context:
+    """The same clock and salts, another actor."""
+    return Context(Actor(role, actor), clock=ctx.clock, salt=ctx.salt)
+
+
+def ministry(ctx: Context) -> Context:
+    return acting(ctx, "ministry", "mj-licensing")
+
+
+class Clock:
+    """A clock the test moves forward."""
+
+    def __init__(self, start: dt.datetime = NOW):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
 @pytest.fixture
 def ctx() -> Context:
     return fixed_context()

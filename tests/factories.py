@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from casedraw.domain.identifiers import make_bin, make_iin
 
@@ -10,10 +11,17 @@ BANK_BIN = "940140000385"  # a published bank BIN with a first-pass check digit
 SECOND_PASS_IIN = "850412300704"  # its check digit comes from the second weight pass
 
 
+_PER_DAY = 4000  # valid IINs taken from one date of birth before moving to the next day
+
+
+@functools.lru_cache(maxsize=None)
+def _iins(born: dt.date) -> list[str]:
+    return [x for serial in range(2 * _PER_DAY + 200) if (x := make_iin(born, serial % 2 == 1, serial))][:_PER_DAY]
+
+
 def iin(n: int, born: dt.date = dt.date(1985, 4, 12)) -> str:
-    """The n-th valid IIN for a date of birth (serials with no check digit are skipped)."""
-    found = [x for serial in range(n * 2 + 2) if (x := make_iin(born, serial % 2 == 1, serial))]
-    return found[n]
+    """The n-th valid IIN from a date of birth on (serials with no check digit are skipped)."""
+    return _iins(born + dt.timedelta(days=n // _PER_DAY))[n % _PER_DAY]
 
 
 def bin_(n: int) -> str:

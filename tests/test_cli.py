@@ -62,7 +62,7 @@ def test_operator_flow_with_csv(db_url, tmp_path):
     cells = [cell.strip() for cell in almaty.split("│")[1:-1]]
     assert cells == ["KZ-75 Almaty", "3", "2", "0", "0", "0.5"]  # 3 PBs; 2 documents of 250,000 KZT
 
-    assert run("rebuild", db=db_url).stdout.startswith("rebuilt projections from 8 events")
+    assert run("rebuild", db=db_url).stdout.startswith("rebuilt projections from 9 events")
 
 
 def test_xlsx_with_numeric_cells_is_read_as_a_person_would_expect(db_url, tmp_path):
@@ -110,7 +110,7 @@ def test_missing_column_or_unreadable_file_stores_nothing(db_url, tmp_path):
     assert result.returncode == 2 and "not a readable XLSX workbook" in result.stderr
     result = run("submit", str(tmp_path / "nothing.csv"), db=db_url)
     assert result.returncode == 2 and "no such file" in result.stderr
-    assert run("rebuild", db=db_url).stdout.startswith("rebuilt projections from 3 events")  # configuration and beacon anchor only
+    assert run("rebuild", db=db_url).stdout.startswith("rebuilt projections from 4 events")  # configuration and beacon anchor only
 
 
 def test_submit_before_init_says_what_to_do(db_url, tmp_path):

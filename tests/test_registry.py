@@ -24,14 +24,24 @@ def test_import_registers_then_reimport_changes_nothing(store, ctx):
 
 def test_a_changed_row_records_only_what_changed(store, ctx):
     import_bailiffs(store, numbered([bailiff_row(1)]), ctx)
-    report = import_bailiffs(store, numbered([bailiff_row(1, status="suspended", full_name="Renamed")]), ctx)
-    assert [(o.status, o.detail) for o in report.outcomes] == [("changed", "full_name, status")]
+    report = import_bailiffs(store, numbered([bailiff_row(1, allocation_share="0.5", full_name="Renamed")]), ctx)
+    assert [(o.status, o.detail) for o in report.outcomes] == [("changed", "full_name, share_milli")]
     change, = events_of(store, EventKind.BAILIFF_CHANGED)
-    assert change.data["changes"] == {"status": "suspended"}
+    assert change.data["changes"] == {"share_milli": 500}
     assert change.private["fields"] == {"full_name": "Renamed"}
     assert b"Renamed" not in change.body()
     with store.read() as conn:
-        assert store.bailiffs(conn)["PB-00001"].status == "suspended"
+        assert store.bailiffs(conn)["PB-00001"].share_milli == 500
+
+
+def test_status_region_and_district_change_only_by_licence_events(store, ctx):
+    import_bailiffs(store, numbered([bailiff_row(1)]), ctx)
+    snapshot = store.projection_snapshot()
+    report = import_bailiffs(store, numbered([bailiff_row(1, status="revoked", district="Elsewhere")]), ctx)
+    assert report.outcomes[0].status == "rejected"
+    assert [e.field for e in report.outcomes[0].errors] == ["status", "district"]
+    assert "casedraw bailiff licence PB-00001" in report.outcomes[0].errors[0].reason
+    assert store.projection_snapshot() == snapshot
 
 
 def test_repeated_licence_in_one_file_is_rejected(store, ctx):

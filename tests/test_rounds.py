@@ -13,6 +13,7 @@ from casedraw.draw.engine import draw_round
 from casedraw.ledger.events import Actor, EventKind
 from casedraw.services import Context
 from casedraw.services.intake import submit_documents
+from casedraw.services.procedures import licence_action
 from casedraw.services.registry import import_bailiffs
 from casedraw.services.rounds import (
     DRAND, NoRandomnessSource, load_state, run_round,
@@ -20,7 +21,10 @@ from casedraw.services.rounds import (
 from casedraw.draw.protocol import (
     round_seed, sealed_inputs, state_digest,
 )
+from casedraw.services.setup import initialise
 from casedraw.store import schema
+from casedraw.store.repository import Store
+from conftest import ministry
 from factories import BANK_BIN, bailiff_row, document_row
 
 
@@ -88,7 +92,7 @@ def test_no_eligible_bailiff_leaves_documents_pending_until_one_returns(store, c
     drawn = [e for _, e in store.events() if e.kind is EventKind.ROUND_DRAWN][-1].data
     assert drawn["regions"]["KZ-75"]["pending"][0][1] == [["licence_not_active", 2]]
     assert {s[1] for s in statuses(store).values()} == {"pending"}
-    import_bailiffs(store, numbered([bailiff_row(0, region="KZ-75")]), ctx)  # reinstated
+    licence_action(store, ministry(ctx), "PB-00000", "reinstated", "MJ order 17")
     result = run_round(store, ctx)
     assert (result.round, result.documents, result.assigned) == (2, 3, 3)
     assert {s[2] for s in statuses(store).values()} == {"PB-00000"}
@@ -115,7 +119,18 @@ def test_same_debtor_follows_its_bailiff_across_rounds(store, ctx):
     assert [(s[2], s[3]) for doc, s in sorted(statuses(store).items()) if doc > 1] == [(holder, "affinity")] * 4
 
 
-def test_drand_round_is_fixed_at_sealing_and_verified(store, db_url):
+@pytest.fixture
+def store_of_2023(db_url):
+    """A store initialised when the recorded drand rounds were published (August 2023), so its first
+    configuration versions are in force on the day those tests seal."""
+    store = Store.open(db_url)
+    initialise(store, Context(Actor("ministry", "test"), clock=lambda: dt.datetime.fromtimestamp(round_time(QUICKNET, 100), dt.UTC)))
+    yield store
+    store.close()
+
+
+def test_drand_round_is_fixed_at_sealing_and_verified(store_of_2023):
+    store = store_of_2023
     recorded = 123
     # seal at a time when round 121 is the latest published: the round commits to drand round 123
     sealing = Context(Actor("system", "test"), clock=lambda: dt.datetime.fromtimestamp(round_time(QUICKNET, 121), dt.UTC),
@@ -136,7 +151,8 @@ def test_drand_round_is_fixed_at_sealing_and_verified(store, db_url):
     assert randomness["proof"]["signature"].startswith("b75c69d0")
 
 
-def test_a_signature_for_another_round_is_refused_and_nothing_is_drawn(store, tmp_path):
+def test_a_signature_for_another_round_is_refused_and_nothing_is_drawn(store_of_2023, tmp_path):
+    store = store_of_2023
     sealing = Context(Actor("system", "test"), clock=lambda: dt.datetime.fromtimestamp(round_time(QUICKNET, 122), dt.UTC))
     intake = Context(Actor("claimant", "test"), clock=lambda: dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC))
     with_bailiffs(store, intake)

@@ -15,11 +15,12 @@ from casedraw.ledger import canonical
 from casedraw.ledger.checkpoint import NoteSigner, NoteVerifier
 from casedraw.ledger.publish import LOG_FILE, Discrepancy, VerificationFailed, verify_export, write_export
 from casedraw.services.intake import submit_documents
+from casedraw.services.procedures import licence_action
 from casedraw.services.registry import import_bailiffs
 from casedraw.services.rounds import run_round
 from casedraw.services.setup import LOG_ORIGIN
 from casedraw.store.repository import Store
-from conftest import fixed_context
+from conftest import fixed_context, ministry
 from factories import BANK_BIN, bailiff_row, document_row
 
 SIGNER = NoteSigner.from_seed("casedraw-test-log", bytes(range(32)))
@@ -40,7 +41,7 @@ def build_history(store: Store) -> None:
     import_bailiffs(store, numbered([bailiff_row(2, allocation_share="0.5")]), ctx)
     submit_documents(store, numbered([document_row(n) for n in range(25, 40)] + [document_row(0, doc_number="again")]), ctx)
     run_round(store, ctx)
-    import_bailiffs(store, numbered([bailiff_row(10, region="KZ-71")]), ctx)  # back: the pending document is drawn
+    licence_action(store, ministry(ctx), "PB-00010", "reinstated", "MJ order 17")  # back: the pending document is drawn
     submit_documents(store, numbered([document_row(n, claimant_kind="state_body", category="state_claim", amount_kzt="1000")
                                       for n in range(40, 43)]), ctx)
     run_round(store, ctx)

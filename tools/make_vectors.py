@@ -23,24 +23,35 @@ from casedraw.draw.rng import Stream, derive
 from casedraw.ledger import canonical
 from casedraw.ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from casedraw.ledger.events import (
-    SYSTEM,
     Actor,
+    SYSTEM,
     Weighing,
+    absence_cancelled,
+    absence_changed,
+    absence_recorded,
+    application_decided,
+    application_filed,
     bailiff_changed,
     bailiff_registered,
     beacon_anchor,
+    chamber_member,
     config_set,
+    document_forwarded,
     document_registered,
+    licence_event,
+    portfolio_released,
     round_drawn,
     round_randomness,
     round_sealed,
+    self_suspension,
 )
 from casedraw.ledger.merkle import consistency_proof, inclusion_proof, leaf_hash
 from casedraw.ledger.merkle import root as merkle_root
-from casedraw.services.setup import default_routing
+from casedraw.services.setup import default_procedures, default_routing
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "vectors"
 AT = "2026-03-02T04:00:00.000000Z"
+DAY = dt.date(2026, 3, 2)
 CHAMBER = Actor("chamber", "almaty-registry")
 CLAIMANT = Actor("claimant", "halyk-api")
 
@@ -111,9 +122,9 @@ def events() -> list[dict[str, object]]:
         "allocation_share": "0.75", "specialisations": "alimony", "conflicts": "940140000385",
     })
     assert not isinstance(bailiff, list)
-    moved = parse_bailiff({
+    moved = parse_bailiff({  # a registry update: share and conflicts (district and status move by licence events)
         "licence": "PB-00001", "full_name": "Ахметов Ерлан", "iin": "850412300704", "region": "KZ-75",
-        "district": "Almaty, enforcement district 2", "status": "active", "chamber_head": "yes",
+        "district": "Almaty, enforcement district 1", "status": "active", "chamber_head": "yes",
         "allocation_share": "1", "specialisations": "alimony", "conflicts": "",
     })
     assert not isinstance(moved, list)
@@ -125,8 +136,9 @@ def events() -> list[dict[str, object]]:
     }, dt.date(2026, 3, 2))
     assert isinstance(document, Document)
     built = [
-        config_set(AT, Actor("ministry", "cli"), "routing", 1, default_routing().to_json()),
-        config_set(AT, Actor("ministry", "cli"), "draw", 1, default_config().to_json()),
+        config_set(AT, Actor("ministry", "cli"), "routing", 1, DAY, default_routing().to_json()),
+        config_set(AT, Actor("ministry", "cli"), "draw", 1, DAY, default_config().to_json()),
+        config_set(AT, Actor("ministry", "cli"), "procedures", 1, DAY, default_procedures().to_json()),
         beacon_anchor(AT, Actor("ministry", "cli"), 1, 100_000, hashchain_anchor(bytes(32), 100_000)),
         bailiff_registered(AT, CHAMBER, bailiff, salt(1)),
         bailiff_changed(AT, CHAMBER, bailiff, moved, salt(2)),
@@ -139,6 +151,20 @@ def events() -> list[dict[str, object]]:
         round_sealed(AT, SYSTEM, seal),
         round_randomness(AT, SYSTEM, 1, chain.source, chain.index, chain.value, {"chain": "1"}),
         round_drawn(AT, SYSTEM, scenario["drawn"]),  # type: ignore[arg-type]
+        # The procedures (section 9); their order here shows the encoding, not a replayable history.
+        chamber_member(AT, Actor("ministry", "mj"), "KZ-75", "commission-almaty-1", "commission", True),
+        absence_recorded(AT, Actor("bailiff", "PB-00001"), 1, "PB-00001", DAY, DAY + dt.timedelta(days=13), "leave", "", salt(4)),
+        absence_changed(AT, Actor("bailiff", "PB-00001"), 1, DAY, DAY + dt.timedelta(days=6), "back early", salt(5)),
+        absence_cancelled(AT, Actor("bailiff", "PB-00001"), 1, "", salt(6)),
+        self_suspension(AT, Actor("chamber_head", "PB-00001"), "PB-00001", True, "chamber duties", salt(7)),
+        licence_event(AT, Actor("ministry", "mj"), "PB-00001", "revoked", "MJ order 12-345", {"status": "revoked"}, "", salt(8)),
+        portfolio_released(AT, SYSTEM, "PB-00001", "licence", [1], {"vtime": 0, "open": 0, "load": 0}),
+        application_filed(AT, CLAIMANT, 1, 1, "PB-00001", "KZ-75", "inaction", DAY + dt.timedelta(days=16),
+                          {"claimant": "940140000385", "statement": "No action for 3 months", "references": ["DC-2026/17"]}, salt(9)),
+        application_decided(AT, Actor("commission", "commission-almaty-1"), 1, 1, "granted", "DC-KZ75-2026-004",
+                            {"licence": "PB-00001", "state": {"vtime": 0, "open": 0, "load": 0}}, "Grounds confirmed", salt(10)),
+        document_forwarded(AT, Actor("bailiff", "PB-00002"), 1, "KZ-75", "KZ-71", "debtor_residence", _key(2),
+                           {"licence": "PB-00002", "state": {"vtime": 0, "open": 0, "load": 0}}, "debtor moved", salt(11)),
     ]
     return [
         {

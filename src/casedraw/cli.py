@@ -30,45 +30,25 @@ from casedraw.services.registry import import_bailiffs
 from casedraw.services.reports import Report
 from casedraw.services.rounds import run_round
 from casedraw.services.setup import initialise
-from casedraw.store.repository import NotInitialised, Store
+from casedraw.cli_support import (
+    EXIT_ROWS_REJECTED,
+    EXIT_UNUSABLE_INPUT,
+    ActorOption,
+    DbOption,
+    fail,
+    opened,
+    console,
+    errors_console,
+)
+from casedraw.cli_procedures import add_procedure_commands
+from casedraw.store.repository import Store
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Fair, unpredictable and verifiable distribution of enforcement documents.")
 registry_app = typer.Typer(no_args_is_help=True, help="The register of private bailiffs.")
 app.add_typer(registry_app, name="registry")
 receipt_app = typer.Typer(no_args_is_help=True, help="Claimants' receipts: proofs of registration and assignment.")
 app.add_typer(receipt_app, name="receipt")
-console = Console(soft_wrap=True)  # piped output stays one line per message
-errors_console = Console(stderr=True, soft_wrap=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", envvar="CASEDRAW_DB", help="Database URL: sqlite:///FILE (default sqlite:///casedraw.db) or postgresql+psycopg://..."),
-]
-ActorOption = Annotated[str, typer.Option("--as", help="Operator account recorded as the actor of the events.")]
-
-EXIT_ROWS_REJECTED = 1
-EXIT_UNUSABLE_INPUT = 2
-
-
-@contextmanager
-def _opened(db: str | None) -> Iterator[Store]:
-    try:
-        store = Store.open(db)
-    except ValueError as exc:
-        _fail(str(exc))
-    try:
-        yield store
-    except (NotInitialised, ConfigError, FileFormatError, IdempotencyConflict) as exc:
-        _fail(str(exc))
-    finally:
-        store.close()
-
-
-def _fail(message: str) -> typer.Exit:
-    errors_console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(EXIT_UNUSABLE_INPUT)
-
-
+add_procedure_commands(app)
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -99,13 +79,13 @@ def _read(file: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> l
     try:
         return read_rows(file, required, optional)
     except FileFormatError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @app.command()
 def init(db: DbOption = None, actor: ActorOption = "cli") -> None:
     """Create or migrate the database and record the default configuration."""
-    with _opened(db) as store:
+    with opened(db) as store:
         created = initialise(store, Context(Actor("ministry", actor)))
     console.print("configuration version 1 recorded" if created else "already initialised; nothing changed")
 
@@ -119,7 +99,7 @@ def registry_import(
 ) -> None:
     """Import private bailiffs: new licences are registered, changed rows recorded, identical rows ignored."""
     rows = _read(file, BAILIFF_COLUMNS, OPTIONAL_BAILIFF_COLUMNS)
-    with _opened(db) as store:
+    with opened(db) as store:
         report = import_bailiffs(store, rows, Context(Actor("chamber", actor)))
     _print_outcomes(report, "bailiffs", errors_csv)
     if report.rejected:
@@ -136,7 +116,7 @@ def submit(
 ) -> None:
     """Register enforcement documents. Good rows are accepted even when others are rejected; resubmitted documents are recognised."""
     rows = _read(file, DOCUMENT_COLUMNS, OPTIONAL_DOCUMENT_COLUMNS)
-    with _opened(db) as store, _progress() as progress:
+    with opened(db) as store, _progress() as progress:
         task = progress.add_task(f"submitting {file.name}", total=len(rows))
         report = submit_documents(
             store, rows, Context(Actor("claimant", actor)), idempotency_key=idempotency_key,
@@ -163,14 +143,14 @@ def draw(
     from casedraw.services.rounds import NoRandomnessSource, run_round
 
     feed = DrandFileFeed(drand_file) if drand_file else DrandHttpFeed(drand_url) if drand_url else None
-    with _opened(db) as store:
+    with opened(db) as store:
         try:
             result = run_round(store, Context(Actor("system", actor)), source=beacon, drand=feed)
         except (BeaconUnavailable, NoRandomnessSource) as exc:
             errors_console.print(f"[yellow]waiting:[/] {exc}; the round stays sealed: run `casedraw draw` again")
             raise typer.Exit(EXIT_WAITING) from None
         except (BeaconInvalid, ValueError) as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if result is None:
         console.print("nothing to draw: no registered or pending documents")
         return
@@ -189,7 +169,7 @@ def export(
     from casedraw.services.publication import export_store
     from casedraw.services.setup import LOG_ORIGIN, log_signer
 
-    with _opened(db) as store:
+    with opened(db) as store:
         signer = log_signer(store)
         checkpoint = export_store(store, out, signer, LOG_ORIGIN)
     console.print(f"exported {checkpoint.size:,} events to {out}; root {checkpoint.root.hex()}")
@@ -210,7 +190,7 @@ def verify(
     if key is None:
         key_file = directory / VKEY_FILE
         if not key_file.is_file():
-            _fail(f"--key: no verifier key given and {key_file} does not exist")
+            fail(f"--key: no verifier key given and {key_file} does not exist")
         key = key_file.read_text(encoding="ascii").strip()
         errors_console.print(f"[yellow]note:[/] trusting the key found in {key_file}; pass --key with the operator's published key to check authenticity")
     try:
@@ -219,7 +199,7 @@ def verify(
         errors_console.print(f"[bold red]verification FAILED[/] {exc}")
         raise typer.Exit(1) from None
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     s = result.summary
     console.print(
         f"verified {result.size:,} events against {result.checkpoints} signed checkpoint(s) in {time.perf_counter() - started:.1f} s: "
@@ -239,11 +219,11 @@ def receipt_issue(
     from casedraw.services.publication import NoSuchReceipt, issue_receipt
     from casedraw.services.setup import LOG_ORIGIN, log_signer
 
-    with _opened(db) as store:
+    with opened(db) as store:
         try:
             receipt = issue_receipt(store, document, kind, log_signer(store), LOG_ORIGIN)
         except NoSuchReceipt as exc:
-            _fail(str(exc))
+            fail(str(exc))
     out.write_text(json.dumps(receipt, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     console.print(f"{kind} receipt for document {document}: log index {receipt['index']}, written to {out}")
 
@@ -262,7 +242,7 @@ def receipt_check(
         receipt = json.loads(file.read_text(encoding="utf-8"))
         facts = check_receipt(receipt, NoteVerifier.from_vkey(key), origin)
     except (OSError, json.JSONDecodeError) as exc:
-        _fail(f"{file}: cannot read the receipt ({exc})")
+        fail(f"{file}: cannot read the receipt ({exc})")
     except ReceiptInvalid as exc:
         errors_console.print(f"[bold red]receipt INVALID:[/] {exc}")
         raise typer.Exit(1) from None
@@ -309,7 +289,7 @@ def monitor(
 @app.command()
 def loads(db: DbOption = None) -> None:
     """Per-region weighted load of the bailiffs the draw serves."""
-    with _opened(db) as store, store.read() as conn:
+    with opened(db) as store, store.read() as conn:
         _print_loads(store.region_loads(conn))
 
 
@@ -332,14 +312,14 @@ def _print_loads(loads: dict[str, dict[str, float]]) -> None:
 @app.command()
 def summary(db: DbOption = None) -> None:
     """Per-region table of bailiffs and registered documents."""
-    with _opened(db) as store, store.read() as conn:
+    with opened(db) as store, store.read() as conn:
         _print_summary(store.region_summary(conn))
 
 
 @app.command()
 def rebuild(db: DbOption = None) -> None:
     """Recreate every table from the event log."""
-    with _opened(db) as store:
+    with opened(db) as store:
         count = store.rebuild()
     console.print(f"rebuilt projections from {count:,} events")
 
@@ -355,7 +335,7 @@ def demo(
     started = time.perf_counter()
     rng = random.Random(seed)
     operator = Context(Actor("operator", "demo"))
-    with _opened(db) as store:
+    with opened(db) as store:
         initialise(store, Context(Actor("ministry", "demo")))
         bailiffs = demo_data.bailiff_rows(rng)
         report = import_bailiffs(store, list(enumerate(bailiffs, start=2)), Context(Actor("chamber", "demo")))
@@ -411,7 +391,7 @@ def simulate(
     from casedraw.draw.simulate import simulate as run_simulation
 
     if weights not in WEIGHT_KINDS:
-        _fail(f"--weights: {weights!r} is not one of {', '.join(WEIGHT_KINDS)}")
+        fail(f"--weights: {weights!r} is not one of {', '.join(WEIGHT_KINDS)}")
     result = run_simulation(bailiffs, docs, weights, seed, round_size=round_size, sampled_rounds=sampled_rounds, reruns=reruns)
     if as_json:
         print(json.dumps(result))

@@ -96,6 +96,7 @@ class Document:
     category: Category
     amount_tiyn: int  # 1 KZT = 100 tiyn
     external_ref: str = ""  # the claimant's own reference, if any
+    lodged_with: str = ""  # the chamber it was lodged with, when not the region's: forwarded by territoriality
 
     def identity(self) -> str:
         return document_identity(self.issuing_body, self.number, self.date.isoformat(), self.debtor.idn, self.claimant.idn)
@@ -134,7 +135,7 @@ DOCUMENT_COLUMNS = (
     "doc_kind", "issuing_body", "doc_number", "doc_date", "basis", "region", "category",
     "amount_kzt",
 )
-OPTIONAL_DOCUMENT_COLUMNS = ("external_ref",)
+OPTIONAL_DOCUMENT_COLUMNS = ("external_ref", "lodged_with")
 BAILIFF_COLUMNS = ("licence", "full_name", "iin", "region", "district", "status")
 OPTIONAL_BAILIFF_COLUMNS = ("chamber_head", "allocation_share", "specialisations", "conflicts")
 
@@ -169,8 +170,8 @@ class _Row:
             self.errors.append(FieldError(name, f"{text!r} is not one of: {allowed}"))
             return None
 
-    def region(self, name: str) -> str:
-        text = self.text(name)
+    def region(self, name: str, required: bool = True) -> str:
+        text = self.text(name, required=required)
         if not text:
             return ""
         iso = parse_region(text)
@@ -244,6 +245,7 @@ def parse_document(row: Mapping[str, object], today: dt.date) -> Document | list
     category = r.choice("category", Category)
     amount = r.decimal("amount_kzt", places=2, required=category is not Category.NON_PROPERTY)
     external_ref = r.text("external_ref", required=False, max_len=64)
+    lodged_with = r.region("lodged_with", required=False)
 
     if claimant_kind and claimant_type:
         wanted = PartyType.PERSON if claimant_kind is ClaimantKind.INDIVIDUAL else PartyType.ENTITY
@@ -285,6 +287,7 @@ def parse_document(row: Mapping[str, object], today: dt.date) -> Document | list
         category=category,
         amount_tiyn=int((amount or Decimal(0)) * 100),
         external_ref=external_ref,
+        lodged_with=lodged_with if lodged_with != region else "",
     )
 
 

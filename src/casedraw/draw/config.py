@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 from casedraw.domain.model import Category
-from casedraw.domain.routing import ConfigError
+from casedraw.domain.procedures import ProcedureConfig
+from casedraw.domain.routing import ConfigError, RoutingConfig
 
 ALGORITHM = "casedraw-draw/1"
 
@@ -91,3 +92,7 @@ def default_config() -> DrawConfig:
 def unit_config(guard: int = 3) -> DrawConfig:
     """Every document weighs 1: counts are balanced, not value."""
     return DrawConfig(band_edges_kzt=(), weights={c.value: (1,) for c in Category}, guard=guard)
+
+
+# Every configuration the log versions, by name, with the parser that checks a value.
+CONFIGURATIONS = {"routing": RoutingConfig.from_json, "draw": DrawConfig.from_json, "procedures": ProcedureConfig.from_json}

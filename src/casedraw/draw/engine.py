@@ -23,8 +23,10 @@ import datetime as dt
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
+from heapq import heapify, heappop, heappush
 from itertools import accumulate
 
 from casedraw.draw.config import DrawConfig
@@ -45,6 +47,7 @@ class Reason(StrEnum):
     SELF_SUSPENDED = "self_suspended"  # chamber head, paragraph 17
     CONFLICT = "conflict_of_interest"  # declared link with the claimant or the debtor
     REPLACED = "replaced"  # removed from this document under paragraph 12
+    REDISTRIBUTED = "redistributed"  # the document left this bailiff's portfolio (licence event, long absence, territoriality)
     SPECIALISATION = "specialisation"  # the category requires one the bailiff lacks
     CAPACITY = "capacity"  # open proceedings at the configured cap
 
@@ -203,40 +206,62 @@ def _draw_region(
     need = max(sum(d.weight for d in docs), len(eligible) * max((d.weight for d in docs), default=0))
     quota = water_level_quotas(vt, shares, need) if eligible else []
     everyone = list(range(len(eligible)))
-    guard_vt = config.guard * VT_PER_WEIGHT
-    step_cache: dict[int, list[int]] = {}
+    guard: _Guard | None = None
+    if eligible:
+        # Weights >= 0 and shares > 0 make virtual times only grow, which _Guard relies on.
+        increasing = min(shares) > 0 and all(d.weight >= 0 for d in docs)
+        guard = (_Guard if increasing else _Rescan)(vt, quota, config.guard * VT_PER_WEIGHT)
+    weight: int | None = None  # the weight `guard` is set up for: documents come heaviest first, so it changes rarely
+
+    # Document exclusions as sets of positions, found without a call per bailiff (they can only block, never add).
+    requires, cap = config.requires_specialisation, config.capacity_cap
+    unique = len(position) == len(licences)  # else the position of a licence is ambiguous: ask _doc_candidates
+    lacking: dict[str, set[int]] = {}  # category -> eligible bailiffs without its specialisation
+    capped = {i for i, lic in enumerate(licences) if rs.open_count.get(lic, 0) >= cap} if cap is not None else set()
 
     order = list(docs)
     stream.shuffle(order)
     order.sort(key=lambda d: -d.weight)  # stable: random order among equal weights
 
     for doc in order:
-        candidates = everyone
-        if doc.excluded or doc.category in config.requires_specialisation or config.capacity_cap is not None:
-            candidates = _doc_candidates(doc, eligible, rs, config)
-        if not candidates:
+        blocked: AbstractSet[int] = _NOBODY
+        if doc.excluded or doc.category in requires or cap is not None:
+            if unique:
+                blocked = {position[lic] for lic, _ in doc.excluded if lic in position}
+                if doc.category in requires:
+                    if doc.category not in lacking:
+                        lacking[doc.category] = {i for i, e in enumerate(eligible) if doc.category not in e.specialisations}
+                    blocked |= lacking[doc.category]
+                blocked |= capped
+            else:
+                blocked = set(everyone).difference(_doc_candidates(doc, eligible, rs, config))
+        if len(blocked) == len(eligible):  # no candidate
             outcome.pending.append(Pending(doc.doc, _pending_reasons(doc, entries, outcome.excluded, eligible, rs, config)))
             continue
-        weight = doc.weight
-        steps = step_cache.get(weight)
-        if steps is None:
-            steps = step_cache[weight] = [weight * UNIT // s for s in shares]
+        assert guard is not None
+        if doc.weight != weight:
+            weight = doc.weight
+            guard.set_steps([weight * UNIT // s for s in shares])
+        steps = guard.steps
 
-        bound = min(vt) + guard_vt  # the guard holds against every eligible bailiff of the region
         chosen = -1
         how = "draw"
         if config.affinity and doc.affinity_key is not None:
             previous = rs.affinity.get(doc.affinity_key)
             i = position.get(previous, -1) if previous is not None else -1
-            if i >= 0 and i in candidates and vt[i] + steps[i] <= bound:  # consolidation yields to the guard
+            if i >= 0 and i not in blocked and vt[i] + steps[i] <= guard.bound:  # consolidation yields to the guard
                 chosen, how = i, "affinity"
         if chosen < 0:
-            chosen = _choose(candidates, vt, steps, quota, bound, stream)
+            chosen = guard.draw(blocked, stream)
+        if chosen < 0:  # nobody with tickets within the guard: the rare cases, by the rule as written
+            candidates = everyone if not blocked else [i for i in everyone if i not in blocked]
+            chosen = _choose(candidates, vt, steps, quota, guard.bound, stream)
 
         licence = licences[chosen]
-        vt[chosen] += steps[chosen]
-        quota[chosen] -= weight * UNIT
+        guard.assign(chosen, weight * UNIT)  # updates vt and quota as well
         rs.open_count[licence] = rs.open_count.get(licence, 0) + 1
+        if cap is not None and rs.open_count[licence] >= cap:
+            capped.add(chosen)
         rs.load[licence] = rs.load.get(licence, 0) + weight
         if doc.affinity_key is not None and doc.affinity_key not in rs.affinity:
             rs.affinity[doc.affinity_key] = licence
@@ -250,6 +275,131 @@ def _draw_region(
     if eligible:
         rs.floor = min(vt)
     return outcome
+
+
+_NOBODY: frozenset[int] = frozenset()
+
+
+class _Guard:
+    """The draw's bookkeeping, kept up to date per assignment instead of rescanning the region per document.
+
+    `inside[i]` says whether bailiff i is within the guard for the current weight
+    (vt + step <= bound); `held[i]` is its tickets, max(quota, 0), if inside and 0
+    otherwise, summed in a Fenwick tree so a draw costs O(log k). Virtual times only
+    grow, so the bound (lowest vt + guard) only rises: a bailiff leaves only when it
+    receives a document, and enters only when the bound reaches its vt + step, which
+    the heap `outside` yields in order. The tree's leaves are padded to a power of two,
+    so its last node is the total.
+    """
+
+    __slots__ = ("vt", "quota", "guard_vt", "low", "bound", "steps", "size", "tree", "held", "inside", "outside")
+
+    def __init__(self, vt: list[int], quota: list[int], guard_vt: int):
+        self.vt, self.quota, self.guard_vt = vt, quota, guard_vt
+        self.low = min(vt)
+        self.bound = self.low + guard_vt
+        self.size = 1 << (len(vt) - 1).bit_length()
+        self.steps: list[int] = []
+        self.tree: list[int] = []
+        self.held: list[int] = []
+        self.inside: list[bool] = []
+        self.outside: list[tuple[int, int]] = []
+
+    def set_steps(self, steps: list[int]) -> None:
+        """A new weight: every vt + step changes, so rebuild (O(k), a few times per round)."""
+        vt, bound, size = self.vt, self.bound, self.size
+        self.steps = steps
+        self.inside = inside = [v + s <= bound for v, s in zip(vt, steps)]
+        self.held = held = [q if ok and q > 0 else 0 for ok, q in zip(inside, self.quota)]
+        self.tree = tree = [0, *held] + [0] * (size - len(held))
+        for i in range(1, size):  # each node passes its sum to its parent: linear construction
+            parent = i + (i & -i)
+            if parent <= size:
+                tree[parent] += tree[i]
+        self.outside = [(v + s, i) for i, (v, s, ok) in enumerate(zip(vt, steps, inside)) if not ok]
+        heapify(self.outside)
+
+    def _add(self, i: int, delta: int) -> None:
+        tree, size = self.tree, self.size
+        i += 1
+        while i <= size:
+            tree[i] += delta
+            i += i & -i
+
+    def draw(self, blocked: AbstractSet[int], stream: Stream) -> int:
+        """The draw of _choose among the candidates within the guard, or -1 if they hold no ticket (or
+        too many are blocked) and _choose must decide. Blocked bailiffs' tickets are lifted out of the
+        tree for the draw: zero tickets are never chosen, so the first running sum above x is the same."""
+        tree, size, held = self.tree, self.size, self.held
+        total = tree[size]
+        lifted = [(i, held[i]) for i in blocked if held[i]] if blocked else []
+        if lifted:
+            if 8 * len(lifted) > len(held):  # measured: past about k/8 lifts a scan by _choose is cheaper
+                return -1
+            total -= sum(t for _, t in lifted)
+        if total <= 0:
+            return -1
+        for i, t in lifted:
+            self._add(i, -t)
+        x = stream.uniform(total)
+        node, step = 0, size  # descend: the first leaf whose running sum exceeds x
+        while step:
+            child = node + step
+            if tree[child] <= x:
+                node = child
+                x -= tree[child]
+            step >>= 1
+        for i, t in lifted:
+            self._add(i, t)
+        return node
+
+    def assign(self, i: int, units: int) -> None:
+        """Bailiff i receives a document: its vt grows by its step and its quota falls by `units`."""
+        vt, steps, held = self.vt, self.steps, self.held
+        before = vt[i]
+        vt[i] = before + steps[i]
+        self.quota[i] -= units
+        if before == self.low:  # it may have been the only one at the lowest vt
+            self.low = min(vt)
+            self.bound = self.low + self.guard_vt
+        if self.inside[i] and vt[i] + steps[i] <= self.bound:
+            tickets = max(self.quota[i], 0)
+            if tickets != held[i]:
+                self._add(i, tickets - held[i])
+                held[i] = tickets
+        else:
+            if self.inside[i]:
+                self.inside[i] = False
+                self._add(i, -held[i])
+                held[i] = 0
+            heappush(self.outside, (vt[i] + steps[i], i))
+        outside, bound = self.outside, self.bound
+        while outside and outside[0][0] <= bound:  # the bound rose past them: they enter
+            key, j = heappop(outside)
+            if self.inside[j] or key != vt[j] + steps[j]:
+                continue  # a stale entry: j entered already or received a document since
+            self.inside[j] = True
+            held[j] = max(self.quota[j], 0)
+            self._add(j, held[j])
+
+
+class _Rescan(_Guard):
+    """The rule as written, for inputs where a virtual time could fall (a negative weight or a share below 1,
+    which configurations and rosters rule out): the bound is recomputed per assignment and _choose scans."""
+
+    __slots__ = ()
+
+    def set_steps(self, steps: list[int]) -> None:
+        self.steps = steps
+
+    def draw(self, blocked: AbstractSet[int], stream: Stream) -> int:
+        return -1
+
+    def assign(self, i: int, units: int) -> None:
+        self.vt[i] += self.steps[i]
+        self.quota[i] -= units
+        self.low = min(self.vt)
+        self.bound = self.low + self.guard_vt
 
 
 def _choose(candidates: list[int], vt: list[int], steps: list[int], quota: list[int], bound: int, stream: Stream) -> int:

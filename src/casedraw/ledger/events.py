@@ -30,6 +30,17 @@ class EventKind(StrEnum):
     ROUND_SEALED = "round.sealed"
     ROUND_RANDOMNESS = "round.randomness"
     ROUND_DRAWN = "round.drawn"
+    # Procedures around the draw (docs/ALGORITHM.md, section 9).
+    MEMBER_SET = "chamber.member"
+    ABSENCE_RECORDED = "absence.recorded"
+    ABSENCE_CHANGED = "absence.changed"
+    ABSENCE_CANCELLED = "absence.cancelled"
+    SELF_SUSPENSION = "bailiff.self_suspension"
+    LICENCE_EVENT = "bailiff.licence"
+    PORTFOLIO_RELEASED = "bailiff.released"
+    APPLICATION_FILED = "application.filed"
+    APPLICATION_DECIDED = "application.decided"
+    DOCUMENT_FORWARDED = "document.forwarded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +96,8 @@ def _with_private(kind: EventKind, at: str, actor: Actor, data: dict[str, Any], 
     return Event(kind, at, actor, {**data, "commit": commit}, private, encoded)
 
 
-def config_set(at: str, actor: Actor, name: str, version: int, value: Mapping[str, Any]) -> Event:
-    return Event(EventKind.CONFIG_SET, at, actor, {"name": name, "version": version, "value": value})
+def config_set(at: str, actor: Actor, name: str, version: int, effective: dt.date, value: Mapping[str, Any]) -> Event:
+    return Event(EventKind.CONFIG_SET, at, actor, {"name": name, "version": version, "effective": effective.isoformat(), "value": value})
 
 
 def _bailiff_public(b: Bailiff) -> dict[str, Any]:
@@ -175,3 +186,67 @@ def round_randomness(at: str, actor: Actor, round_no: int, source: str, index: i
 
 def round_drawn(at: str, actor: Actor, data: Mapping[str, Any]) -> Event:
     return Event(EventKind.ROUND_DRAWN, at, actor, data)
+
+
+# --- procedures ---------------------------------------------------------------
+# Public fields are what the replay needs to check the procedure and the draws
+# that follow; free-text reasons, grounds and the kind of an absence (illness is
+# health data) stay in the committed private part.
+
+
+def chamber_member(at: str, actor: Actor, region: str, member: str, role: str, active: bool) -> Event:
+    return Event(EventKind.MEMBER_SET, at, actor, {"region": region, "member": member, "role": role, "active": active})
+
+
+def absence_recorded(at: str, actor: Actor, absence: int, licence: str, start: dt.date, end: dt.date, kind: str, note: str, salt: bytes) -> Event:
+    data = {"absence": absence, "licence": licence, "from": start.isoformat(), "to": end.isoformat()}
+    return _with_private(EventKind.ABSENCE_RECORDED, at, actor, data, {"kind": kind, "note": note}, salt)
+
+
+def absence_changed(at: str, actor: Actor, absence: int, start: dt.date, end: dt.date, note: str, salt: bytes) -> Event:
+    data = {"absence": absence, "from": start.isoformat(), "to": end.isoformat()}
+    return _with_private(EventKind.ABSENCE_CHANGED, at, actor, data, {"note": note}, salt)
+
+
+def absence_cancelled(at: str, actor: Actor, absence: int, note: str, salt: bytes) -> Event:
+    return _with_private(EventKind.ABSENCE_CANCELLED, at, actor, {"absence": absence}, {"note": note}, salt)
+
+
+def self_suspension(at: str, actor: Actor, licence: str, suspended: bool, reason: str, salt: bytes) -> Event:
+    return _with_private(EventKind.SELF_SUSPENSION, at, actor, {"licence": licence, "suspended": suspended}, {"reason": reason}, salt)
+
+
+def licence_event(at: str, actor: Actor, licence: str, action: str, reference: str, changes: Mapping[str, Any], note: str, salt: bytes) -> Event:
+    """`changes`: the roster fields the action sets (status; region and district for a transfer)."""
+    data = {"licence": licence, "action": action, "reference": reference, "changes": dict(changes)}
+    return _with_private(EventKind.LICENCE_EVENT, at, actor, data, {"note": note}, salt)
+
+
+def portfolio_released(at: str, actor: Actor, licence: str, cause: str, documents: list[int], state: Mapping[str, int]) -> Event:
+    """A bailiff's open documents return to the draw; `state` is the bailiff's draw state after it."""
+    return Event(EventKind.PORTFOLIO_RELEASED, at, actor, {"licence": licence, "cause": cause, "documents": documents, "state": dict(state)})
+
+
+def application_filed(
+    at: str, actor: Actor, application: int, doc: int, licence: str, region: str, grounds: str, deadline: dt.date,
+    private: Mapping[str, Any], salt: bytes,
+) -> Event:
+    """`private`: the claimant's identifier, the grounds in words and the references of attached decisions."""
+    data = {"application": application, "doc": doc, "licence": licence, "region": region, "grounds": grounds, "deadline": deadline.isoformat()}
+    return _with_private(EventKind.APPLICATION_FILED, at, actor, data, dict(private), salt)
+
+
+def application_decided(
+    at: str, actor: Actor, application: int, doc: int, decision: str, reference: str, released: Mapping[str, Any] | None,
+    reasons: str, salt: bytes,
+) -> Event:
+    """`released`: for a granted application, the document's release (licence, state) or None if it had already left."""
+    data = {"application": application, "doc": doc, "decision": decision, "reference": reference, "released": None if released is None else dict(released)}
+    return _with_private(EventKind.APPLICATION_DECIDED, at, actor, data, {"reasons": reasons}, salt)
+
+
+def document_forwarded(
+    at: str, actor: Actor, doc: int, from_region: str, to_region: str, basis: str, affinity: str, released: Mapping[str, Any] | None, note: str, salt: bytes,
+) -> Event:
+    data = {"doc": doc, "from": from_region, "to": to_region, "basis": basis, "affinity": affinity, "released": None if released is None else dict(released)}
+    return _with_private(EventKind.DOCUMENT_FORWARDED, at, actor, data, {"note": note}, salt)

@@ -15,23 +15,43 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from casedraw.domain.model import Category, LicenceStatus
+from casedraw.domain.calendar import add_working_days
+from casedraw.domain.model import Basis, Category, LicenceStatus
+from casedraw.domain.procedures import (
+    LICENCE_TRANSITIONS,
+    RELEASING_ACTIONS,
+    Absence,
+    Decision,
+    Grounds,
+    LicenceAction,
+    MemberRole,
+    ProcedureConfig,
+    ReleaseCause,
+    absence_cancel_refusal,
+    absence_change_refusal,
+    licence_refusal,
+    new_absence_refusal,
+)
 from casedraw.domain.regions import REGIONS
 from casedraw.domain.routing import Channel, RoutingConfig
 from casedraw.draw.beacons import QUICKNET, BeaconInvalid, drand_randomness, hashchain_verify, target_round
-from casedraw.draw.config import DrawConfig
-from casedraw.draw.engine import DrawState, Reason, RegionState, draw_round
+from casedraw.draw.config import CONFIGURATIONS
+from casedraw.draw.engine import UNIT, DrawState, Reason, RegionState, draw_round
 from casedraw.draw.protocol import drawn_data, round_seed, sealed_inputs, state_digest
 from casedraw.ledger import canonical
 from casedraw.ledger.events import EventKind
 
 _KZ = dt.timedelta(hours=5)
-_DOC_EXCLUSIONS = {str(Reason.CONFLICT), str(Reason.REPLACED)}
+_PUBLIC_EXCLUSIONS = frozenset({str(Reason.REPLACED), str(Reason.REDISTRIBUTED)})  # follow from the log
 _CATEGORIES = frozenset(c.value for c in Category)
+_CATEGORY_LIST = sorted(_CATEGORIES)
+_REGION_LIST = sorted(REGIONS)
+_BASES = frozenset(b.value for b in Basis)
 _CHANNELS = frozenset(c.value for c in Channel)
 _STATUSES = frozenset(s.value for s in LicenceStatus)
 
@@ -89,14 +109,50 @@ class Summary:
     assignments: int = 0
     pending: int = 0
     bailiffs: int = 0
+    released: int = 0
+    forwarded: int = 0
+    applications: int = 0
+
+
+@dataclass
+class Portfolio:
+    """A bailiff's open documents, packed: a log of a million documents stays in memory cheaply."""
+
+    docs: array = field(default_factory=lambda: array("q"))
+    facts: array = field(default_factory=lambda: array("q"))  # region, category and weight in one integer
+    affinity: bytearray = field(default_factory=bytearray)  # 16 bytes per document
+
+    def add(self, doc: int, region: str, category: str, weight: int, affinity: str) -> None:
+        self.docs.append(doc)
+        self.facts.append((_REGION_LIST.index(region) << 16) | (_CATEGORY_LIST.index(category) << 8) | weight)
+        self.affinity += bytes.fromhex(affinity)
+
+    def take(self, position: int) -> tuple[int, tuple[str, str, int, str]]:
+        doc, packed = self.docs.pop(position), self.facts.pop(position)
+        key = self.affinity[16 * position:16 * position + 16].hex()
+        del self.affinity[16 * position:16 * position + 16]
+        return doc, (_REGION_LIST[packed >> 16], _CATEGORY_LIST[(packed >> 8) & 0xFF], packed & 0xFF, key)
+
+
+@dataclass
+class Application:
+    doc: int
+    licence: str
+    region: str
+    decided: bool = False
 
 
 @dataclass
 class Replayer:
-    configs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    draw_configs: list[DrawConfig] = field(default_factory=list)  # parsed once per version
+    configs: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)  # name -> [(effective, parsed value)]
     roster: dict[str, dict[str, Any]] = field(default_factory=dict)
     waiting: dict[int, tuple[str, str, int, str]] = field(default_factory=dict)  # doc -> region, category, weight, affinity
+    exclusions: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # doc -> bailiffs it left (replaced, redistributed)
+    portfolios: dict[str, Portfolio] = field(default_factory=dict)
+    absences: dict[int, Absence | None] = field(default_factory=dict)  # None once cancelled
+    absences_of: dict[str, list[int]] = field(default_factory=dict)
+    members: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (region, role) -> member ids
+    applications: dict[int, Application] = field(default_factory=dict)
     state: DrawState = field(default_factory=DrawState)
     anchors: dict[int, list[Any]] = field(default_factory=dict)  # chain -> [length, last index, last value]
     open_round: OpenRound | None = None
@@ -119,10 +175,10 @@ class Replayer:
             raise Discrepancy(index, str(kind), "unknown event kind") from None
         self._check_time(index, kind, event["at"])
         try:
-            handler(self, index, event["data"], event["at"], body)
+            handler(self, _Step(index, kind, event["at"], event["by"], body), event["data"])
         except Discrepancy:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise Discrepancy(index, kind, f"malformed data ({type(exc).__name__}: {exc})") from None
         self.summary.events += 1
 
@@ -139,83 +195,126 @@ class Replayer:
 
     # --- configuration and registry --------------------------------------
 
-    def _config_set(self, index: int, d: dict[str, Any], _at: str, _body: bytes) -> None:
-        versions = self.configs.setdefault(d["name"], [])
+    def _config_set(self, e: _Step, d: dict[str, Any]) -> None:
+        name = d["name"]
+        if name not in CONFIGURATIONS:
+            raise e.fail("unknown configuration name", " or ".join(CONFIGURATIONS), name)
+        versions = self.configs.setdefault(name, [])
         if d["version"] != len(versions) + 1:
-            raise Discrepancy(index, "config.set", f"{d['name']} version out of order", len(versions) + 1, d["version"])
-        if d["name"] == "routing":
-            RoutingConfig.from_json(d["value"])
-        elif d["name"] == "draw":
-            self.draw_configs.append(DrawConfig.from_json(d["value"]))
-        else:
-            raise Discrepancy(index, "config.set", "unknown configuration name", "routing or draw", d["name"])
-        versions.append(d["value"])
+            raise e.fail(f"{name} version out of order", len(versions) + 1, d["version"])
+        effective = dt.date.fromisoformat(d["effective"]).isoformat()
+        earliest = e.day if not versions else max(e.day + dt.timedelta(days=1), dt.date.fromisoformat(versions[-1][0]))
+        if (versions and effective < earliest.isoformat()) or (not versions and effective > e.day.isoformat()):
+            # A new version takes effect from a later day than it is issued, so no round already
+            # sealed today changes its rules; the first version is in force from its issue.
+            raise e.fail(f"{name} version {d['version']} takes effect too early", f">= {earliest}" if versions else f"<= {e.day}", effective)
+        versions.append((effective, CONFIGURATIONS[name](d["value"])))
 
-    def _draw_config(self, version: int | None = None) -> DrawConfig:
-        if not self.draw_configs:
-            raise ValueError("no draw configuration logged yet")
-        return self.draw_configs[(version or len(self.draw_configs)) - 1]
+    def _config(self, name: str, day: dt.date) -> tuple[int, Any]:
+        """The version of a configuration in force on `day`, with its parsed value."""
+        text = day.isoformat()
+        versions = self.configs.get(name) or []
+        for number in range(len(versions), 0, -1):
+            if versions[number - 1][0] <= text:
+                return number, versions[number - 1][1]
+        raise ValueError(f"no {name} configuration in force on {day}")
 
-    def _bailiff_registered(self, index: int, d: dict[str, Any], _at: str, _body: bytes) -> None:
+    def _bailiff_registered(self, e: _Step, d: dict[str, Any]) -> None:
         if d["licence"] in self.roster:
-            raise Discrepancy(index, "bailiff.registered", f"licence {d['licence']} is already registered")
-        self._check_bailiff(index, d)
-        self.roster[d["licence"]] = {k: d[k] for k in ("region", "district", "status", "chamber_head", "share_milli", "specialisations")}
+            raise e.fail(f"licence {d['licence']} is already registered")
+        self._check_bailiff(e, d)
+        self.roster[d["licence"]] = {
+            **{k: d[k] for k in ("region", "district", "status", "chamber_head", "share_milli", "specialisations")},
+            "self_suspended": False, "transfer_due": False,
+        }
         self.summary.bailiffs += 1
 
-    def _bailiff_changed(self, index: int, d: dict[str, Any], _at: str, _body: bytes) -> None:
-        current = self.roster.get(d["licence"])
-        if current is None:
-            raise Discrepancy(index, "bailiff.changed", f"licence {d['licence']} is not registered")
-        unknown = set(d["changes"]) - set(current)
+    def _bailiff_changed(self, e: _Step, d: dict[str, Any]) -> None:
+        current = self._bailiff(e, d["licence"])
+        unknown = set(d["changes"]) - {"chamber_head", "share_milli", "specialisations"}
         if unknown:
-            raise Discrepancy(index, "bailiff.changed", f"unknown fields {sorted(unknown)}")
+            # Status, region and district change only through licence events, which release the portfolio.
+            raise e.fail(f"fields {sorted(unknown)} cannot change in a registry update")
         updated = {**current, **d["changes"]}
-        self._check_bailiff(index, updated)
+        self._check_bailiff(e, updated)
+        if not updated["chamber_head"]:
+            updated["self_suspended"] = False  # paragraph 17 is the head's own; it ends with the office
         self.roster[d["licence"]] = updated
 
+    def _bailiff(self, e: _Step, licence: object) -> dict[str, Any]:
+        current = self.roster.get(licence) if isinstance(licence, str) else None
+        if current is None:
+            raise e.fail(f"licence {licence} is not registered")
+        return current
+
     @staticmethod
-    def _check_bailiff(index: int, b: Mapping[str, Any]) -> None:
+    def _check_bailiff(e: _Step, b: Mapping[str, Any]) -> None:
         if b["region"] not in REGIONS or b["status"] not in _STATUSES or not 1 <= b["share_milli"] <= 10_000:
-            raise Discrepancy(index, "bailiff", "region, status or share out of range", None, dict(b))
+            raise e.fail("region, status or share out of range", None, dict(b))
 
     # --- documents ---------------------------------------------------------
 
-    def _document_registered(self, index: int, d: dict[str, Any], _at: str, _body: bytes) -> None:
+    def _document_registered(self, e: _Step, d: dict[str, Any]) -> None:
         expected_doc = self.summary.documents + 1
         if d["doc"] != expected_doc:
-            raise Discrepancy(index, "document.registered", "document number out of order", expected_doc, d["doc"])
+            raise e.fail("document number out of order", expected_doc, d["doc"])
         if d["region"] not in REGIONS or d["category"] not in _CATEGORIES or d["channel"] not in _CHANNELS:
-            raise Discrepancy(index, "document.registered", "region, category or channel unknown", None, d)
-        config = self._draw_config()
+            raise e.fail("region, category or channel unknown", None, d)
+        _, config = self._config("draw", e.day)
         if not 0 <= d["band"] <= len(config.band_edges_kzt):
-            raise Discrepancy(index, "document.registered", "band out of range", f"0..{len(config.band_edges_kzt)}", d["band"])
+            raise e.fail("band out of range", f"0..{len(config.band_edges_kzt)}", d["band"])
         weight = config.weight(d["category"], d["band"])
         if d["weight"] != weight:
-            raise Discrepancy(index, "document.registered", "weight does not match the weight table", weight, d["weight"])
-        if not isinstance(d["affinity"], str) or len(d["affinity"]) != 32 or len(d["commit"]) != 64:
-            raise Discrepancy(index, "document.registered", "affinity key or commitment malformed")
+            raise e.fail("weight does not match the weight table", weight, d["weight"])
+        _check_affinity(e, d["affinity"])
+        if len(d["commit"]) != 64:
+            raise e.fail("commitment malformed")
         self.summary.documents += 1
         if d["channel"] == Channel.PRIVATE_BAILIFF:
             self.waiting[d["doc"]] = (d["region"], d["category"], d["weight"], d["affinity"])
 
     # --- rounds --------------------------------------------------------------
 
-    def _beacon_anchor(self, index: int, d: dict[str, Any], _at: str, _body: bytes) -> None:
+    def _beacon_anchor(self, e: _Step, d: dict[str, Any]) -> None:
         if d["chain"] != len(self.anchors) + 1 or d["source"] != "hashchain" or len(bytes.fromhex(d["anchor"])) != 32:
-            raise Discrepancy(index, "beacon.anchor", "anchor out of order or malformed", len(self.anchors) + 1, d["chain"])
+            raise e.fail("anchor out of order or malformed", len(self.anchors) + 1, d["chain"])
         self.anchors[d["chain"]] = [d["length"], 0, d["anchor"]]
+
+    def _absent(self, licence: str, day: dt.date) -> Absence | None:
+        for number in self.absences_of.get(licence, ()):
+            absence = self.absences[number]
+            if absence is not None and absence.covers(day):
+                return absence
+        return None
+
+    def release_due(self, licence: str, day: dt.date) -> ReleaseCause | None:
+        """Why this bailiff's open documents must go back to the draw before a round is sealed on `day`."""
+        b = self.roster[licence]
+        if b["status"] != LicenceStatus.ACTIVE:
+            return ReleaseCause.LICENCE
+        if b["transfer_due"]:
+            return ReleaseCause.TRANSFER
+        absence = self._absent(licence, day)
+        if absence is not None and absence.is_long(self._config("procedures", day)[1]):
+            return ReleaseCause.LONG_ABSENCE
+        return None
 
     def expected_seal(self, d: dict[str, Any], at: str) -> dict[str, Any]:
         """The seal that must follow from the log so far, given the parts only the operator knows
         (which documents were excluded for private conflicts) and the choice of beacon source."""
         moment = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")
+        day = (moment + _KZ).date()
         documents = sorted(self.waiting)
         regions = sorted({self.waiting[doc][0] for doc in documents})
         roster = [
-            [lic, b["region"], b["status"], b["share_milli"], list(b["specialisations"]), False, False]
+            [lic, b["region"], b["status"], b["share_milli"], list(b["specialisations"]), self._absent(lic, day) is not None, b["self_suspended"]]
             for lic, b in sorted(self.roster.items()) if b["region"] in regions
         ]
+        public = [  # only bailiffs of the document's region matter to its draw
+            [doc, lic, reason] for doc, pairs in self.exclusions.items() if doc in self.waiting
+            for lic, reason in pairs if self.roster[lic]["region"] == self.waiting[doc][0]
+        ]
+        conflicts = [x for x in d["excluded"] if isinstance(x, list) and len(x) == 3 and x[2] == Reason.CONFLICT]
         keys = {self.waiting[doc][3] for doc in documents}
         digest_state = DrawState({
             iso: RegionState(
@@ -230,39 +329,42 @@ class Replayer:
             beacon = {"source": "drand-quicknet", "chain": QUICKNET.chain_hash, "index": target_round(QUICKNET, calendar.timegm(moment.utctimetuple()))}
         return {
             "round": self.summary.rounds + 1,
-            "day": (moment + _KZ).date().isoformat(),
-            "config": {"draw": len(self.configs.get("draw") or [])},
+            "day": day.isoformat(),
+            "config": {"draw": self._config("draw", day)[0]},
             "documents": documents,
-            "excluded": d["excluded"],
+            "excluded": sorted(public + conflicts),
             "roster": roster,
             "beacon": beacon,
             "state": state_digest(digest_state),
         }
 
-    def _round_sealed(self, index: int, d: dict[str, Any], at: str, body: bytes) -> None:
+    def _round_sealed(self, e: _Step, d: dict[str, Any]) -> None:
         if self.open_round is not None:
-            raise Discrepancy(index, "round.sealed", f"round {self.open_round.number} is still open")
-        expected = self.expected_seal(d, at)
+            raise e.fail(f"round {self.open_round.number} is still open")
+        for licence, portfolio in self.portfolios.items():
+            if portfolio.docs and (cause := self.release_due(licence, e.day)) is not None:
+                raise e.fail(f"bailiff {licence} still holds {len(portfolio.docs)} open documents due for redistribution ({cause})")
+        expected = self.expected_seal(d, e.at)
         diff = first_difference(expected, d)
         if diff:
-            raise Discrepancy(index, "round.sealed", f"seal differs at {diff[0]}", diff[1], diff[2])
+            raise e.fail(f"seal differs at {diff[0]}", diff[1], diff[2])
         roster_regions = {lic: region for lic, region, *_ in d["roster"]}
         previous: tuple[int, str] | None = None
-        for doc, licence, reason in d["excluded"]:
-            if doc not in self.waiting or roster_regions.get(licence) != self.waiting[doc][0] or reason not in _DOC_EXCLUSIONS:
-                raise Discrepancy(index, "round.sealed", "exclusion names a document, bailiff or reason outside the round", None, [doc, licence, reason])
+        for doc, licence, _reason in d["excluded"]:
+            if doc not in self.waiting or roster_regions.get(licence) != self.waiting[doc][0]:
+                raise e.fail("exclusion names a document or bailiff outside the round", None, [doc, licence])
             if previous is not None and (doc, licence) <= previous:
-                raise Discrepancy(index, "round.sealed", "exclusions not sorted by document and licence, or repeated", None, [doc, licence])
+                raise e.fail("exclusions not sorted by document and licence, or repeated", None, [doc, licence])
             previous = (doc, licence)
-        self.open_round = OpenRound(d["round"], d, body)
+        self.open_round = OpenRound(d["round"], d, e.body)
 
-    def _round_randomness(self, index: int, d: dict[str, Any], _at: str, _body: bytes) -> None:
+    def _round_randomness(self, e: _Step, d: dict[str, Any]) -> None:
         r = self.open_round
         if r is None or r.randomness is not None or d["round"] != r.number:
-            raise Discrepancy(index, "round.randomness", "no sealed round waits for randomness", None if r is None else r.number, d["round"])
+            raise e.fail("no sealed round waits for randomness", None if r is None else r.number, d["round"])
         beacon = r.seal["beacon"]
         if d["source"] != beacon["source"] or d["index"] != beacon["index"]:
-            raise Discrepancy(index, "round.randomness", "not the beacon value the seal committed to", beacon, {"source": d["source"], "index": d["index"]})
+            raise e.fail("not the beacon value the seal committed to", beacon, {"source": d["source"], "index": d["index"]})
         value = bytes.fromhex(d["value"])
         try:
             if d["source"] == "hashchain":
@@ -274,28 +376,266 @@ class Replayer:
                 if verified.value != value:
                     raise BeaconInvalid(f"drand round {d['index']}: value is not SHA-256 of the signature")
         except BeaconInvalid as exc:
-            raise Discrepancy(index, "round.randomness", f"randomness does not verify: {exc}") from None
+            raise e.fail(f"randomness does not verify: {exc}") from None
         r.randomness = value
 
-    def _round_drawn(self, index: int, d: dict[str, Any], _at: str, _body: bytes) -> None:
+    def _round_drawn(self, e: _Step, d: dict[str, Any]) -> None:
         r = self.open_round
         if r is None or r.randomness is None or d["round"] != r.number:
-            raise Discrepancy(index, "round.drawn", "no round with randomness waits to be drawn", None if r is None else r.number, d["round"])
+            raise e.fail("no round with randomness waits to be drawn", None if r is None else r.number, d["round"])
         documents = {doc: self.waiting[doc] for doc in r.seal["documents"]}
         roster, docs = sealed_inputs(r.seal, documents)
         seed = round_seed(r.number, r.randomness, r.body)
-        outcome = draw_round(self.state, roster, docs, dt.date.fromisoformat(r.seal["day"]), seed, self._draw_config(r.seal["config"]["draw"]))
+        config = self.configs["draw"][r.seal["config"]["draw"] - 1][1]
+        outcome = draw_round(self.state, roster, docs, dt.date.fromisoformat(r.seal["day"]), seed, config)
         expected = drawn_data(r.number, seed, roster, self.state, outcome)
         diff = first_difference(expected, d)
         if diff:
-            raise Discrepancy(index, "round.drawn", f"draw differs at {diff[0]}", diff[1], diff[2])
+            raise e.fail(f"draw differs at {diff[0]}", diff[1], diff[2])
         for region in outcome.values():
             for a in region.assignments:
-                del self.waiting[a.doc]
+                facts = self.waiting.pop(a.doc)
+                self.portfolios.setdefault(a.licence, Portfolio()).add(a.doc, *facts)
             self.summary.assignments += len(region.assignments)
         self.summary.pending = sum(len(o.pending) for o in outcome.values())
         self.summary.rounds += 1
         self.open_round = None
+
+    # --- procedures (docs/ALGORITHM.md, section 9) -----------------------------
+
+    def _release(self, licence: str, positions: list[int], reason: str) -> tuple[list[int], dict[str, int]]:
+        """Take documents out of a bailiff's portfolio back to the waiting list, refunding their weight."""
+        b = self.roster[licence]
+        portfolio = self.portfolios[licence]
+        released = []
+        for position in sorted(positions, reverse=True):
+            doc, facts = portfolio.take(position)
+            rs = self.state.region(facts[0])
+            rs.vtime[licence] -= facts[2] * UNIT // b["share_milli"]
+            rs.open_count[licence] -= 1
+            rs.load[licence] -= facts[2]
+            self.waiting[doc] = facts
+            self.exclusions.setdefault(doc, []).append((licence, reason))
+            released.append(doc)
+        region = self.state.region(b["region"]) if not released else self.state.region(self.waiting[released[0]][0])
+        return sorted(released), {"vtime": region.vtime.get(licence, 0), "open": region.open_count.get(licence, 0), "load": region.load.get(licence, 0)}
+
+    def _check_release(self, e: _Step, found: object, expected: dict[str, Any]) -> None:
+        diff = first_difference(expected, found)
+        if diff:
+            raise e.fail(f"release differs at {diff[0]}", diff[1], diff[2])
+
+    def _chamber_member(self, e: _Step, d: dict[str, Any]) -> None:
+        if d["region"] not in REGIONS or d["role"] not in {str(r) for r in MemberRole} or not isinstance(d["active"], bool):
+            raise e.fail("region, role or active flag malformed", None, d)
+        if not (e.role == "ministry" or self._is_head_of(e, d["region"])):
+            raise e.fail("only the ministry or the region's chamber head appoints members", None, e.by)
+        members = self.members.setdefault((d["region"], d["role"]), set())
+        if (d["member"] in members) == d["active"]:
+            raise e.fail(f"member {d['member']} is already {'appointed' if d['active'] else 'not a member'}")
+        (members.add if d["active"] else members.discard)(d["member"])
+
+    def _is_head_of(self, e: _Step, region: str) -> bool:
+        b = self.roster.get(e.id)
+        return e.role == "chamber_head" and b is not None and b["chamber_head"] and b["region"] == region
+
+    def _may_enter_absence(self, e: _Step, licence: str) -> bool:
+        region = self.roster[licence]["region"]
+        return (
+            (e.role == "bailiff" and e.id == licence)
+            or self._is_head_of(e, region)
+            or (e.role == "chamber" and e.id in self.members.get((region, MemberRole.STAFF), ()))
+        )
+
+    def _absence_recorded(self, e: _Step, d: dict[str, Any]) -> None:
+        if d["absence"] != len(self.absences) + 1:
+            raise e.fail("absence number out of order", len(self.absences) + 1, d["absence"])
+        self._bailiff(e, d["licence"])
+        if not self._may_enter_absence(e, d["licence"]):
+            raise e.fail("only the bailiff, the chamber head or chamber staff of the region enter absences", None, e.by)
+        start, end = dt.date.fromisoformat(d["from"]), dt.date.fromisoformat(d["to"])
+        refusal = new_absence_refusal(start, end, e.day)
+        if refusal:
+            raise e.fail(refusal, None, d)
+        self.absences[d["absence"]] = Absence(d["licence"], start, end)
+        self.absences_of.setdefault(d["licence"], []).append(d["absence"])
+
+    def _known_absence(self, e: _Step, number: object) -> Absence:
+        absence = self.absences.get(number) if isinstance(number, int) else None
+        if absence is None:
+            raise e.fail(f"absence {number} is not recorded or was cancelled")
+        if not self._may_enter_absence(e, absence.licence):
+            raise e.fail("only the bailiff, the chamber head or chamber staff of the region change absences", None, e.by)
+        return absence
+
+    def _absence_changed(self, e: _Step, d: dict[str, Any]) -> None:
+        old = self._known_absence(e, d["absence"])
+        start, end = dt.date.fromisoformat(d["from"]), dt.date.fromisoformat(d["to"])
+        refusal = absence_change_refusal(old, start, end, e.day)
+        if refusal:
+            raise e.fail(refusal, None, d)
+        self.absences[d["absence"]] = Absence(old.licence, start, end)
+
+    def _absence_cancelled(self, e: _Step, d: dict[str, Any]) -> None:
+        refusal = absence_cancel_refusal(self._known_absence(e, d["absence"]), e.day)
+        if refusal:
+            raise e.fail(refusal)
+        self.absences[d["absence"]] = None
+
+    def _self_suspension(self, e: _Step, d: dict[str, Any]) -> None:
+        b = self._bailiff(e, d["licence"])
+        if not (e.role == "chamber_head" and e.id == d["licence"] and b["chamber_head"]):
+            raise e.fail("paragraph 17: only a chamber head, for himself or herself", None, e.by)
+        if b["self_suspended"] == d["suspended"]:
+            raise e.fail(f"distribution to {d['licence']} is already {'suspended' if d['suspended'] else 'running'}")
+        b["self_suspended"] = d["suspended"]
+
+    def _licence_event(self, e: _Step, d: dict[str, Any]) -> None:
+        b = self._bailiff(e, d["licence"])
+        if e.role not in ("ministry", "republican_chamber"):
+            raise e.fail("licence events come from the ministry or the Republican Chamber", None, e.by)
+        self._no_round_open(e)  # the sealed roster must stay the roster the round is drawn with
+        action = LicenceAction(d["action"])
+        changes = d["changes"]
+        if not isinstance(d["reference"], str) or not d["reference"].strip():
+            raise e.fail("reference: the act's reference is required")
+        refusal = licence_refusal(action, LicenceStatus(b["status"]), b["region"], b["district"], changes.get("region"), changes.get("district"))
+        if refusal:
+            raise e.fail(refusal, None, d)
+        status, _ = LICENCE_TRANSITIONS[action]
+        expected_keys = {"status"} if status is not None else {"district"} | ({"region"} if "region" in changes else set())
+        if set(changes) != expected_keys or (status is not None and changes["status"] != status) or changes.get("region", b["region"]) not in REGIONS:
+            raise e.fail("changes do not match the action", sorted(expected_keys), changes)
+        b.update(changes)
+        if action is LicenceAction.TRANSFERRED and self.portfolios.get(d["licence"], Portfolio()).docs:
+            b["transfer_due"] = True
+        if action in RELEASING_ACTIONS:
+            self._drop_affinity(d["licence"])
+
+    def _drop_affinity(self, licence: str) -> None:
+        """Debtors no longer follow a bailiff who left: their next documents are drawn afresh."""
+        for rs in self.state.regions.values():
+            for key in [k for k, v in rs.affinity.items() if v == licence]:
+                del rs.affinity[key]
+
+    def _portfolio_released(self, e: _Step, d: dict[str, Any]) -> None:
+        licence = d["licence"]
+        self._bailiff(e, licence)
+        portfolio = self.portfolios.get(licence)
+        if portfolio is None or not portfolio.docs:
+            raise e.fail(f"bailiff {licence} holds no open documents")
+        self._no_round_open(e)
+        due = self.release_due(licence, e.day)
+        if due is None or d["cause"] != due:
+            raise e.fail("no cause for redistribution", due, d["cause"])
+        if due is ReleaseCause.LONG_ABSENCE:
+            self._drop_affinity(licence)
+        documents, state = self._release(licence, list(range(len(portfolio.docs))), str(Reason.REDISTRIBUTED))
+        self._check_release(e, d, {"licence": licence, "cause": str(due), "documents": documents, "state": state})
+        self.roster[licence]["transfer_due"] = False
+        self.summary.released += len(documents)
+
+    def _no_round_open(self, e: _Step) -> None:
+        if self.open_round is not None:
+            raise e.fail(f"round {self.open_round.number} is sealed and not drawn: documents cannot move now")
+
+    def _application_filed(self, e: _Step, d: dict[str, Any]) -> None:
+        if d["application"] != len(self.applications) + 1:
+            raise e.fail("application number out of order", len(self.applications) + 1, d["application"])
+        if e.role != "claimant":
+            raise e.fail("paragraph 12 applications are filed by the claimant", None, e.by)
+        Grounds(d["grounds"])
+        licence, doc = d["licence"], d["doc"]
+        portfolio = self.portfolios.get(licence)
+        if portfolio is None or doc not in portfolio.docs:
+            raise e.fail(f"document {doc} is not an open proceeding of {licence}")
+        if any(a.doc == doc and not a.decided for a in self.applications.values()):
+            raise e.fail(f"document {doc} already has an application under review")
+        _, config = self._config("procedures", e.day)
+        deadline = add_working_days(e.day, config.decision_working_days).isoformat()
+        if d["deadline"] != deadline:
+            raise e.fail("deadline is not the configured number of working days after filing", deadline, d["deadline"])
+        if d["region"] != self.roster[licence]["region"]:
+            raise e.fail("region is not the bailiff's", self.roster[licence]["region"], d["region"])
+        self.applications[d["application"]] = Application(doc, licence, d["region"])
+        self.summary.applications += 1
+
+    def _application_decided(self, e: _Step, d: dict[str, Any]) -> None:
+        application = self.applications.get(d["application"])
+        if application is None or application.decided or application.doc != d["doc"]:
+            raise e.fail(f"application {d['application']} for document {d['doc']} is not under review")
+        if e.role != "commission" or e.id not in self.members.get((application.region, MemberRole.COMMISSION), ()):
+            raise e.fail(f"only a member of the {application.region} disciplinary commission decides", None, e.by)
+        decision = Decision(d["decision"])
+        if not isinstance(d["reference"], str) or not d["reference"].strip():
+            raise e.fail("reference: the decision's reference is required")
+        expected: dict[str, Any] | None = None
+        portfolio = self.portfolios.get(application.licence)
+        if decision is Decision.GRANTED and portfolio is not None and application.doc in portfolio.docs:
+            self._no_round_open(e)
+            _, state = self._release(application.licence, [portfolio.docs.index(application.doc)], str(Reason.REPLACED))
+            expected = {"licence": application.licence, "state": state}
+            self.summary.released += 1
+        self._check_release(e, d["released"], expected)  # type: ignore[arg-type]
+        application.decided = True
+
+    def _document_forwarded(self, e: _Step, d: dict[str, Any]) -> None:
+        doc = d["doc"]
+        if d["to"] not in REGIONS or d["basis"] not in _BASES:
+            raise e.fail("region or basis unknown", None, d)
+        _check_affinity(e, d["affinity"])
+        self._no_round_open(e)
+        holder = next((lic for lic, p in self.portfolios.items() if doc in p.docs), None)
+        if holder is not None:
+            if not ((e.role == "bailiff" and e.id == holder) or self._is_head_of(e, self.roster[holder]["region"])):
+                raise e.fail("an assigned document is forwarded by its bailiff or the chamber head", None, e.by)
+            portfolio = self.portfolios[holder]
+            _, state = self._release(holder, [portfolio.docs.index(doc)], str(Reason.REDISTRIBUTED))
+            self._check_release(e, d["released"], {"licence": holder, "state": state})
+        elif doc in self.waiting:
+            if e.role not in ("system", "chamber_head", "chamber"):
+                raise e.fail("a waiting document is forwarded at intake or by the chamber", None, e.by)
+            self._check_release(e, d["released"], None)  # type: ignore[arg-type]
+        else:
+            raise e.fail(f"document {doc} is neither waiting nor an open proceeding")
+        region, category, weight, _ = self.waiting[doc]
+        if d["from"] != region or d["to"] == region:
+            raise e.fail("forwarded from a region other than the document's, or to the same", region, [d["from"], d["to"]])
+        self.waiting[doc] = (d["to"], category, weight, d["affinity"])
+        self.exclusions.pop(doc, None)  # they named bailiffs of the region it leaves
+        self.summary.forwarded += 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """The event being replayed: its index, kind, time, actor and bytes."""
+
+    index: int
+    kind: str
+    at: str
+    by: dict[str, Any]
+    body: bytes
+
+    @property
+    def day(self) -> dt.date:
+        """The event's date in Kazakhstan (UTC+5)."""
+        return (dt.datetime.strptime(self.at, "%Y-%m-%dT%H:%M:%S.%fZ") + _KZ).date()
+
+    @property
+    def role(self) -> str:
+        return str(self.by.get("role"))
+
+    @property
+    def id(self) -> str:
+        return str(self.by.get("id"))
+
+    def fail(self, what: str, expected: object = None, found: object = None) -> Discrepancy:
+        return Discrepancy(self.index, self.kind, what, expected, found)
+
+
+def _check_affinity(e: _Step, key: object) -> None:
+    if not isinstance(key, str) or len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
+        raise e.fail("affinity key malformed", "32 lowercase hex digits", key)
 
 
 _HANDLERS = {
@@ -307,4 +647,14 @@ _HANDLERS = {
     EventKind.ROUND_SEALED: Replayer._round_sealed,
     EventKind.ROUND_RANDOMNESS: Replayer._round_randomness,
     EventKind.ROUND_DRAWN: Replayer._round_drawn,
+    EventKind.MEMBER_SET: Replayer._chamber_member,
+    EventKind.ABSENCE_RECORDED: Replayer._absence_recorded,
+    EventKind.ABSENCE_CHANGED: Replayer._absence_changed,
+    EventKind.ABSENCE_CANCELLED: Replayer._absence_cancelled,
+    EventKind.SELF_SUSPENSION: Replayer._self_suspension,
+    EventKind.LICENCE_EVENT: Replayer._licence_event,
+    EventKind.PORTFOLIO_RELEASED: Replayer._portfolio_released,
+    EventKind.APPLICATION_FILED: Replayer._application_filed,
+    EventKind.APPLICATION_DECIDED: Replayer._application_decided,
+    EventKind.DOCUMENT_FORWARDED: Replayer._document_forwarded,
 }

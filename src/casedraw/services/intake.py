@@ -13,18 +13,20 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from casedraw.domain.errors import FieldError
 from casedraw.domain.model import Document, parse_document
-from casedraw.domain.routing import route
+from casedraw.domain.routing import Channel, route
 from casedraw.io.tabular import SourceRow
 from casedraw.ledger import canonical
-from casedraw.ledger.events import Weighing, document_registered
+from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered
 from casedraw.services import Context
 from casedraw.services.reports import Report, RowOutcome
 from casedraw.store.repository import AFFINITY_KEY, Store
 
 CHUNK = 5_000
+INTAKE = Actor("system", "intake")  # who forwards a document lodged with the wrong chamber
 
 
 class IdempotencyConflict(ValueError):
@@ -72,9 +74,9 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context) -> lis
     outcomes: list[RowOutcome] = []
     events = []
     with store.write() as writer:
-        config = store.routing_config(writer.conn)
+        config = store.routing_config(writer.conn, today)
         config.check_covers(today)
-        _, draw_config = store.draw_config(writer.conn)
+        _, draw_config = store.draw_config(writer.conn, day=today)
         affinity_key = store.secret(writer.conn, AFFINITY_KEY)
         known = store.documents_by_identity(writer.conn, list(identities.values()))
         for number, doc in parsed:
@@ -89,8 +91,14 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context) -> lis
             doc_id = writer.next_document_id()
             channel = route(doc.category, doc.amount_tiyn, today, config)
             band = draw_config.band(doc.amount_tiyn)
-            weighing = Weighing(band, draw_config.weight(doc.category, band), affinity_hash(affinity_key, doc.region, doc.debtor.idn))
-            events.append(document_registered(at, ctx.actor, doc_id, doc, channel, weighing, ctx.salt()))
+            weight = draw_config.weight(doc.category, band)
+            lodged = doc.lodged_with or doc.region
+            weighing = Weighing(band, weight, affinity_hash(affinity_key, lodged, doc.debtor.idn))
+            events.append(document_registered(at, ctx.actor, doc_id, replace(doc, region=lodged), channel, weighing, ctx.salt()))
+            if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
+                # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
+                key = affinity_hash(affinity_key, doc.region, doc.debtor.idn)
+                events.append(document_forwarded(at, INTAKE, doc_id, lodged, doc.region, str(doc.basis), key, None, "lodged with another chamber", ctx.salt()))
             known[identity] = (doc_id, str(channel))
             outcomes.append(RowOutcome(number, "accepted", doc_id, str(channel)))
         writer.append(events)

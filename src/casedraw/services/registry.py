@@ -32,6 +32,9 @@ def import_bailiffs(store: Store, rows: Sequence[SourceRow], ctx: Context) -> Re
                 outcomes.append(RowOutcome(number, "rejected", errors=tuple(item)))
                 continue
             before = current.get(item.licence)
+            if before is not None and (errors := _licence_fields_changed(before, item)):
+                outcomes.append(RowOutcome(number, "rejected", item.licence, errors=errors))
+                continue
             if before is None:
                 events.append(bailiff_registered(at, ctx.actor, item, ctx.salt()))
                 outcomes.append(RowOutcome(number, "registered", item.licence))
@@ -45,6 +48,17 @@ def import_bailiffs(store: Store, rows: Sequence[SourceRow], ctx: Context) -> Re
             outcomes.append(RowOutcome(number, "changed", item.licence, ", ".join(changed)))
         writer.append(events)
     return Report(outcomes)
+
+
+def _licence_fields_changed(before: Bailiff, after: Bailiff) -> tuple[FieldError, ...]:
+    """Status, region and district change only through licence events, which redistribute the portfolio."""
+    return tuple(
+        FieldError(name, f"{old} -> {new} is a licence event: use `casedraw bailiff licence {after.licence} ...`")
+        for name, old, new in (
+            ("status", before.status, after.status), ("region", before.region, after.region), ("district", before.district, after.district),
+        )
+        if old != new
+    )
 
 
 def _parse_unique(rows: Sequence[SourceRow]) -> list[tuple[int, Bailiff | list[FieldError]]]:

@@ -38,6 +38,7 @@ from casedraw.draw.engine import DrawState, Reason, RegionState, draw_round
 from casedraw.draw.protocol import drawn_data, round_seed, sealed_inputs, state_digest
 from casedraw.ledger.events import Event, round_drawn, round_randomness, round_sealed
 from casedraw.services import Context
+from casedraw.services.procedures import release_due
 from casedraw.store import schema
 from casedraw.store.repository import Store, hashchain_secret_name, rows_in
 
@@ -79,23 +80,26 @@ def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | Non
     at, today = ctx.stamp()
     with store.write() as writer:
         conn = writer.conn
+        release_due(writer, ctx, today)  # portfolios of bailiffs who left the draw join this round
         d = schema.documents
         rows = conn.execute(
             select(d.c.id, d.c.region, d.c.claimant_idn, d.c.debtor_idn, d.c.affinity)
-            .where(d.c.channel == "pb", d.c.status.in_(("registered", "pending")))
+            .where(d.c.channel == "pb", d.c.status.in_(schema.WAITING))
             .order_by(d.c.id)
         ).all()
         if not rows:
             return None
         regions = sorted({r.region for r in rows})
         bailiffs = [b for b in store.bailiffs(conn).values() if b.region in regions]
+        absent = _absent_on(conn, today)
+        suspended = set(conn.execute(select(schema.bailiffs.c.licence).where(schema.bailiffs.c.self_suspended)).scalars())
         roster = [
-            [b.licence, b.region, str(b.status), b.share_milli, list(b.specialisations), False, False]
+            [b.licence, b.region, str(b.status), b.share_milli, list(b.specialisations), b.licence in absent, b.licence in suspended]
             for b in sorted(bailiffs, key=lambda b: b.licence)
         ]
-        excluded = _conflicts(rows, bailiffs)
+        excluded = _exclusions(conn, rows, bailiffs)
         round_no = (conn.execute(select(func.coalesce(func.max(schema.rounds.c.round), 0))).scalar_one()) + 1
-        version, _ = store.draw_config(conn)
+        version, _ = store.draw_config(conn, day=today)
         state = load_state(conn, regions, {r.affinity for r in rows})
         if source == HASHCHAIN:
             anchor = store.current_anchor(conn)
@@ -115,6 +119,24 @@ def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | Non
             "state": state_digest(state),
         })])
         return round_no
+
+
+def _absent_on(conn: Connection, day: dt.date) -> set[str]:
+    a = schema.absences
+    return set(conn.execute(select(a.c.licence).where(~a.c.cancelled, a.c.start <= day, a.c.end >= day)).scalars())
+
+
+def _exclusions(conn: Connection, rows: list[Any], bailiffs: list[Any]) -> list[list[object]]:
+    """[doc, licence, reason], sorted: bailiffs a document left (para 12, redistribution), then declared conflicts."""
+    x = schema.document_exclusions
+    query = select(x.c.doc, x.c.licence, x.c.reason).where(x.c.doc.in_(bindparam("values", expanding=True)))
+    region_of_doc = {r.id: r.region for r in rows}
+    region_of = {b.licence: b.region for b in bailiffs}
+    # Only bailiffs of the document's region matter to its draw (one transferred away no longer does).
+    found = {(r.doc, r.licence): r.reason for r in rows_in(conn, query, list(region_of_doc)) if region_of.get(r.licence) == region_of_doc[r.doc]}
+    for doc, licence, reason in _conflicts(rows, bailiffs):
+        found.setdefault((doc, licence), reason)
+    return [[doc, licence, reason] for (doc, licence), reason in sorted(found.items())]
 
 
 def _conflicts(rows: list[Any], bailiffs: list[Any]) -> list[list[object]]:

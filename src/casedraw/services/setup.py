@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from importlib import resources
+from typing import Any
 
 from sqlalchemy import insert
 
-from casedraw.domain.routing import RoutingConfig
+from casedraw.domain.procedures import ProcedureConfig
+from casedraw.domain.routing import ConfigError, RoutingConfig
 from casedraw.draw.beacons import hashchain_anchor
-from casedraw.draw.config import DrawConfig, default_config
+from casedraw.draw.config import CONFIGURATIONS, DrawConfig, default_config
 from casedraw.ledger.checkpoint import NoteSigner
 from casedraw.ledger.events import beacon_anchor, config_set
 from casedraw.services import Context
@@ -36,6 +39,40 @@ def default_draw() -> DrawConfig:
     return default_config()
 
 
+def default_procedures() -> ProcedureConfig:
+    return ProcedureConfig.from_json(_defaults()["procedures"])  # type: ignore[arg-type]
+
+
+class ConfigRefused(ValueError):
+    """A configuration version that cannot be issued (bad value or date of effect)."""
+
+
+def issue_config(store: Store, ctx: Context, name: str, value: dict[str, Any], effective: dt.date) -> int:
+    """Record a new version of a configuration, in force from `effective` (a later day than today).
+
+    Versions never change once logged; rounds sealed on or after `effective` use it, so nobody can
+    change the rules for a round that is already under way (docs/ALGORITHM.md, section 6).
+    """
+    if name not in CONFIGURATIONS:
+        raise ConfigRefused(f"name: {name!r} is not one of {', '.join(CONFIGURATIONS)}")
+    try:
+        CONFIGURATIONS[name](value)
+    except (ConfigError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigRefused(f"value: {exc}") from None
+    at, today = ctx.stamp()
+    if effective <= today:
+        raise ConfigRefused(f"effective: {effective} is not after today ({today}); a new version takes effect from a later day")
+    with store.write() as writer:
+        versions = store.config_versions(writer.conn, name)
+        if not versions:
+            raise ConfigRefused("the database holds no configuration yet: run `casedraw init` first")
+        if effective < versions[-1].effective:
+            raise ConfigRefused(f"effective: {effective} is before version {versions[-1].version}'s date of effect ({versions[-1].effective})")
+        version = versions[-1].version + 1
+        writer.append([config_set(at, ctx.actor, name, version, effective, value)])
+        return version
+
+
 def initialise(store: Store, ctx: Context, *, secret: bytes | None = None) -> bool:
     """Record the default configuration and a hash-chain anchor unless present; True if recorded now.
 
@@ -43,9 +80,9 @@ def initialise(store: Store, ctx: Context, *, secret: bytes | None = None) -> bo
     operator_secrets); only the anchor enters the log, before any round.
     """
     with store.write() as writer:
-        if store.config_version(writer.conn, "routing"):
+        if store.config_versions(writer.conn, "routing"):
             return False
-        at, _ = ctx.stamp()
+        at, today = ctx.stamp()
         chain_secret = secret or os.urandom(32)
         writer.conn.execute(insert(schema.operator_secrets), [
             {"name": AFFINITY_KEY, "value": os.urandom(32)},
@@ -53,8 +90,9 @@ def initialise(store: Store, ctx: Context, *, secret: bytes | None = None) -> bo
             {"name": LOG_KEY, "value": os.urandom(32)},
         ])
         writer.append([
-            config_set(at, ctx.actor, "routing", 1, default_routing().to_json()),
-            config_set(at, ctx.actor, "draw", 1, default_draw().to_json()),
+            config_set(at, ctx.actor, "routing", 1, today, default_routing().to_json()),
+            config_set(at, ctx.actor, "draw", 1, today, default_draw().to_json()),
+            config_set(at, ctx.actor, "procedures", 1, today, default_procedures().to_json()),
             beacon_anchor(at, ctx.actor, 1, HASHCHAIN_LENGTH, hashchain_anchor(chain_secret, HASHCHAIN_LENGTH)),
         ])
         return True

@@ -41,7 +41,13 @@ class Upsert:
     row: dict[str, Any]  # the primary key columns identify the row; the rest replace it
 
 
-Op = Insert | Update | Upsert
+@dataclass(frozen=True, slots=True)
+class Delete:
+    table: Table
+    key: dict[str, Any]
+
+
+Op = Insert | Update | Upsert | Delete
 
 
 def _json_list(items: Iterable[str]) -> str:
@@ -49,7 +55,11 @@ def _json_list(items: Iterable[str]) -> str:
 
 
 def _config_set(seq: int, e: Event) -> list[Op]:
-    return [Insert(schema.config_versions, {"name": e.data["name"], "version": e.data["version"], "value": canonical.encode(e.data["value"]).decode(), "seq": seq})]
+    d = e.data
+    return [Insert(schema.config_versions, {
+        "name": d["name"], "version": d["version"], "value": canonical.encode(d["value"]).decode(), "seq": seq,
+        "effective": dt.date.fromisoformat(d["effective"]),
+    })]
 
 
 def _bailiff_registered(seq: int, e: Event) -> list[Op]:
@@ -58,7 +68,7 @@ def _bailiff_registered(seq: int, e: Event) -> list[Op]:
         "licence": d["licence"], "full_name": p["full_name"], "iin": p["iin"], "region": d["region"],
         "district": d["district"], "status": d["status"], "chamber_head": d["chamber_head"],
         "share_milli": d["share_milli"], "specialisations": _json_list(d["specialisations"]),
-        "conflicts": _json_list(p["conflicts"]), "registered_seq": seq, "updated_seq": seq,
+        "conflicts": _json_list(p["conflicts"]), "self_suspended": False, "registered_seq": seq, "updated_seq": seq,
     })]
 
 
@@ -67,6 +77,8 @@ def _bailiff_changed(seq: int, e: Event) -> list[Op]:
     for listed in ("specialisations", "conflicts"):
         if listed in values:
             values[listed] = _json_list(values[listed])
+    if values.get("chamber_head") is False:
+        values["self_suspended"] = False  # paragraph 17 ends with the office
     return [Update(schema.bailiffs, {"licence": e.data["licence"]}, {**values, "updated_seq": seq})]
 
 
@@ -102,7 +114,7 @@ def _round_sealed(seq: int, e: Event) -> list[Op]:
         "beacon_source": beacon["source"], "beacon_index": beacon["index"], "documents": len(d["documents"]),
         "sealed_seq": seq, "seed": None, "drawn_seq": None,
     })]
-    ops += [Update(schema.documents, {"id": doc}, {"status": "sealed", "round": d["round"]}) for doc in d["documents"]]
+    ops += [Update(schema.documents, {"id": doc}, {"status": "sealed", "round": d["round"], "pending_reasons": None}) for doc in d["documents"]]
     return ops
 
 
@@ -121,13 +133,110 @@ def _round_drawn(seq: int, e: Event) -> list[Op]:
             Update(schema.documents, {"id": doc}, {"status": "assigned", "assigned_to": licence, "how": how})
             for doc, licence, how in outcome["assigned"]
         ]
-        ops += [Update(schema.documents, {"id": doc}, {"status": "pending"}) for doc, _ in outcome["pending"]]
+        ops += [
+            Update(schema.documents, {"id": doc}, {"status": "pending", "pending_reasons": canonical.encode(reasons).decode()})
+            for doc, reasons in outcome["pending"]
+        ]
         ops += [
             Upsert(schema.bailiff_draw, {"licence": lic, "region": region, "vtime": b["vtime"], "open_count": b["open"], "load": b["load"]})
             for lic, b in sorted(outcome["bailiffs"].items())
         ]
         ops.append(Upsert(schema.region_draw, {"region": region, "floor": outcome["floor"]}))
         ops += [Insert(schema.affinity, {"region": region, "key": key, "licence": lic}, True) for key, lic in outcome["affinity"]]
+    return ops
+
+
+def _chamber_member(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    return [Upsert(schema.chamber_members, {"region": d["region"], "member": d["member"], "role": d["role"], "active": d["active"], "seq": seq})]
+
+
+def _absence_recorded(seq: int, e: Event) -> list[Op]:
+    d, p = e.data, e.private["fields"]  # type: ignore[index]
+    return [Insert(schema.absences, {
+        "id": d["absence"], "licence": d["licence"], "start": dt.date.fromisoformat(d["from"]), "end": dt.date.fromisoformat(d["to"]),
+        "kind": p["kind"], "note": p["note"], "cancelled": False, "entered_by": f"{e.actor.role}:{e.actor.id}", "seq": seq,
+    })]
+
+
+def _absence_changed(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    return [Update(schema.absences, {"id": d["absence"]}, {"start": dt.date.fromisoformat(d["from"]), "end": dt.date.fromisoformat(d["to"]), "seq": seq})]
+
+
+def _absence_cancelled(seq: int, e: Event) -> list[Op]:
+    return [Update(schema.absences, {"id": e.data["absence"]}, {"cancelled": True, "seq": seq})]
+
+
+def _self_suspension(seq: int, e: Event) -> list[Op]:
+    return [Update(schema.bailiffs, {"licence": e.data["licence"]}, {"self_suspended": e.data["suspended"], "updated_seq": seq})]
+
+
+def _licence_event(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    ops: list[Op] = [Update(schema.bailiffs, {"licence": d["licence"]}, {**d["changes"], "updated_seq": seq})]
+    if d["action"] != "reinstated":  # debtors no longer follow a bailiff who left
+        ops.append(Delete(schema.affinity, {"licence": d["licence"]}))
+    return ops
+
+
+def _released(seq: int, doc: int, licence: str, cause: str, reason: str) -> list[Op]:
+    """A document back in the draw: waiting, never again to the bailiff it left."""
+    return [
+        Update(schema.documents, {"id": doc}, {"status": "released", "assigned_to": None, "how": None}),
+        Insert(schema.document_moves, {"doc": doc, "seq": seq, "cause": cause, "licence": licence, "to_region": None}),
+        Insert(schema.document_exclusions, {"doc": doc, "licence": licence, "reason": reason}),
+    ]
+
+
+def _draw_state(licence: str, state: dict[str, int]) -> Update:
+    return Update(schema.bailiff_draw, {"licence": licence}, {"vtime": state["vtime"], "open_count": state["open"], "load": state["load"]})
+
+
+def _portfolio_released(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    ops: list[Op] = [op for doc in d["documents"] for op in _released(seq, doc, d["licence"], d["cause"], "redistributed")]
+    if d["cause"] == "long_absence":
+        ops.append(Delete(schema.affinity, {"licence": d["licence"]}))
+    return [*ops, _draw_state(d["licence"], d["state"])]
+
+
+def _application_filed(seq: int, e: Event) -> list[Op]:
+    d, p = e.data, e.private["fields"]  # type: ignore[index]
+    return [Insert(schema.applications, {
+        "id": d["application"], "doc": d["doc"], "licence": d["licence"], "region": d["region"], "grounds": d["grounds"],
+        "statement": p["statement"], "references": _json_list(p["references"]), "deadline": dt.date.fromisoformat(d["deadline"]),
+        "filed_at": e.at, "filed_seq": seq, "status": "review",
+    })]
+
+
+def _application_decided(seq: int, e: Event) -> list[Op]:
+    d, p = e.data, e.private["fields"]  # type: ignore[index]
+    ops: list[Op] = [Update(schema.applications, {"id": d["application"]}, {
+        "status": d["decision"], "decided_at": e.at, "decided_by": e.actor.id, "reference": d["reference"],
+        "reasons": p["reasons"], "decided_seq": seq,
+    })]
+    released = d["released"]
+    if released is not None:
+        ops += _released(seq, d["doc"], released["licence"], "replaced", "replaced")
+        ops.append(_draw_state(released["licence"], released["state"]))
+    return ops
+
+
+def _document_forwarded(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    released = d["released"]
+    ops: list[Op] = [
+        Update(schema.documents, {"id": d["doc"]}, {
+            "status": "forwarded", "region": d["to"], "basis": d["basis"], "affinity": d["affinity"], "assigned_to": None, "how": None,
+        }),
+        Insert(schema.document_moves, {
+            "doc": d["doc"], "seq": seq, "cause": "territoriality", "licence": None if released is None else released["licence"], "to_region": d["to"],
+        }),
+        Delete(schema.document_exclusions, {"doc": d["doc"]}),  # they named bailiffs of the region it left
+    ]
+    if released is not None:
+        ops.append(_draw_state(released["licence"], released["state"]))
     return ops
 
 
@@ -140,6 +249,16 @@ _PROJECTORS: dict[EventKind, Callable[[int, Event], list[Op]]] = {
     EventKind.ROUND_SEALED: _round_sealed,
     EventKind.ROUND_RANDOMNESS: _round_randomness,
     EventKind.ROUND_DRAWN: _round_drawn,
+    EventKind.MEMBER_SET: _chamber_member,
+    EventKind.ABSENCE_RECORDED: _absence_recorded,
+    EventKind.ABSENCE_CHANGED: _absence_changed,
+    EventKind.ABSENCE_CANCELLED: _absence_cancelled,
+    EventKind.SELF_SUSPENSION: _self_suspension,
+    EventKind.LICENCE_EVENT: _licence_event,
+    EventKind.PORTFOLIO_RELEASED: _portfolio_released,
+    EventKind.APPLICATION_FILED: _application_filed,
+    EventKind.APPLICATION_DECIDED: _application_decided,
+    EventKind.DOCUMENT_FORWARDED: _document_forwarded,
 }
 
 
@@ -183,10 +302,14 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
             updates.setdefault(shape, []).append(
                 {**{f"k_{k}": v for k, v in op.key.items()}, **{f"v_{n}": v for n, v in op.values.items()}}
             )
-        else:
+        elif isinstance(op, Upsert):
             flush_inserts()
             flush_updates()
             conn.execute(_upsert_statement(conn, op.table, op.row), [op.row])
+        else:
+            flush_inserts()
+            flush_updates()
+            conn.execute(op.table.delete().where(*[op.table.c[k] == v for k, v in op.key.items()]))
     flush_updates()
     flush_inserts()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -11,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, Row, Select, bindparam, delete, func, select, update
 
 from casedraw.domain.model import Bailiff, LicenceStatus
+from casedraw.domain.procedures import ProcedureConfig
 from casedraw.domain.routing import RoutingConfig
-from casedraw.draw.config import DrawConfig
+from casedraw.draw.config import CONFIGURATIONS, DrawConfig
 from casedraw.ledger.events import Event
 from casedraw.store import schema
 from casedraw.store.db import database_url, make_engine, migrate
@@ -91,25 +93,33 @@ class Store:
     # --- queries -----------------------------------------------------------
 
     @staticmethod
-    def routing_config(conn: Connection) -> RoutingConfig:
+    def config_in_force(conn: Connection, name: str, day: dt.date | None = None, version: int | None = None) -> tuple[int, object]:
+        """(version, parsed value) of a configuration: the given version, the one in force on `day`, or the newest."""
         t = schema.config_versions
-        value = conn.execute(
-            select(t.c.value).where(t.c.name == "routing").order_by(t.c.version.desc()).limit(1)
-        ).scalar_one_or_none()
-        if value is None:
-            raise NotInitialised("the database holds no configuration yet: run `casedraw init` first")
-        return RoutingConfig.from_json(json.loads(value))
+        query = select(t.c.version, t.c.value).where(t.c.name == name)
+        if version is not None:
+            query = query.where(t.c.version == version)
+        elif day is not None:
+            query = query.where(t.c.effective <= day)
+        row = conn.execute(query.order_by(t.c.version.desc()).limit(1)).one_or_none()
+        if row is None:
+            raise NotInitialised(f"the database holds no {name} configuration in force yet: run `casedraw init` first")
+        return row.version, CONFIGURATIONS[name](json.loads(row.value))
+
+    def routing_config(self, conn: Connection, day: dt.date | None = None) -> RoutingConfig:
+        return self.config_in_force(conn, "routing", day)[1]  # type: ignore[return-value]
+
+    def draw_config(self, conn: Connection, version: int | None = None, day: dt.date | None = None) -> tuple[int, DrawConfig]:
+        return self.config_in_force(conn, "draw", day, version)  # type: ignore[return-value]
+
+    def procedure_config(self, conn: Connection, day: dt.date) -> ProcedureConfig:
+        return self.config_in_force(conn, "procedures", day)[1]  # type: ignore[return-value]
 
     @staticmethod
-    def draw_config(conn: Connection, version: int | None = None) -> tuple[int, DrawConfig]:
-        """The draw configuration of `version`, or the newest one."""
+    def config_versions(conn: Connection, name: str | None = None) -> list[Row]:
         t = schema.config_versions
-        query = select(t.c.version, t.c.value).where(t.c.name == "draw")
-        query = query.where(t.c.version == version) if version is not None else query.order_by(t.c.version.desc()).limit(1)
-        row = conn.execute(query).one_or_none()
-        if row is None:
-            raise NotInitialised("the database holds no draw configuration yet: run `casedraw init` first")
-        return row.version, DrawConfig.from_json(json.loads(row.value))
+        query = select(t.c.name, t.c.version, t.c.effective, t.c.value, t.c.seq).order_by(t.c.name, t.c.version)
+        return list(conn.execute(query if name is None else query.where(t.c.name == name)))
 
     @staticmethod
     def current_anchor(conn: Connection) -> Row:

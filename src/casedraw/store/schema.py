@@ -32,6 +32,7 @@ config_versions = Table(
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("value", Text, nullable=False),  # canonical JSON
     Column("seq", BigInteger, nullable=False),
+    Column("effective", Date, nullable=False),  # in force for days from this one until the next version's
 )
 
 bailiffs = Table(
@@ -46,6 +47,7 @@ bailiffs = Table(
     Column("share_milli", Integer, nullable=False),
     Column("specialisations", Text, nullable=False),  # canonical JSON list
     Column("conflicts", Text, nullable=False),  # canonical JSON list
+    Column("self_suspended", Boolean, nullable=False),  # paragraph 17, by the chamber head for himself
     Column("registered_seq", BigInteger, nullable=False),
     Column("updated_seq", BigInteger, nullable=False),
 )
@@ -91,6 +93,7 @@ documents = Table(
     Column("round", BigInteger),  # the round that drew it (or left it pending)
     Column("assigned_to", String(32)),
     Column("how", String(8)),  # draw or affinity
+    Column("pending_reasons", Text),  # canonical JSON [[reason, bailiffs], ...] while nobody is eligible
     Index("ix_documents_region_status", "region", "status"),
     Index("ix_documents_status_channel", "status", "channel"),
 )
@@ -156,4 +159,73 @@ idempotency = Table(
     Column("created_at", String(32), nullable=False),
 )
 
-PROJECTIONS = (config_versions, bailiffs, claimants, debtors, documents, rounds, bailiff_draw, region_draw, affinity, beacon_anchors)
+# Statuses of a private-bailiff document that the next round seals: new, left pending by a round
+# (nobody eligible), released from a bailiff's portfolio, or forwarded from another region.
+WAITING = ("registered", "pending", "released", "forwarded")
+
+# --- procedures around the draw ---------------------------------------------
+
+chamber_members = Table(
+    "chamber_members", metadata,
+    Column("region", String(8), primary_key=True),
+    Column("member", String(64), primary_key=True),
+    Column("role", String(16), primary_key=True),  # commission, staff
+    Column("active", Boolean, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+absences = Table(
+    "absences", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("licence", String(32), nullable=False, index=True),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("kind", String(16), nullable=False),  # leave, illness, other (private)
+    Column("note", Text, nullable=False),
+    Column("cancelled", Boolean, nullable=False),
+    Column("entered_by", String(80), nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the last event that set it
+)
+
+applications = Table(
+    "applications", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("doc", BigInteger, nullable=False, index=True),
+    Column("licence", String(32), nullable=False),
+    Column("region", String(8), nullable=False, index=True),
+    Column("grounds", String(24), nullable=False),
+    Column("statement", Text, nullable=False),  # the claimant's grounds in words (private)
+    Column("references", Text, nullable=False),  # canonical JSON list of attached decisions (private)
+    Column("deadline", Date, nullable=False),
+    Column("filed_at", String(32), nullable=False),
+    Column("filed_seq", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),  # review, granted, refused
+    Column("decided_at", String(32)),
+    Column("decided_by", String(64)),
+    Column("reference", String(200)),
+    Column("reasons", Text),
+    Column("decided_seq", BigInteger),
+)
+
+# Every time a document left a bailiff or a region: para 12, redistribution, territoriality.
+document_moves = Table(
+    "document_moves", metadata,
+    Column("doc", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("cause", String(24), nullable=False),  # replaced, licence, transfer, long_absence, territoriality
+    Column("licence", String(32)),  # the bailiff it left, if it had one
+    Column("to_region", String(8)),  # for territoriality
+)
+
+# Bailiffs a document must not go to again, with why; the seal carries them.
+document_exclusions = Table(
+    "document_exclusions", metadata,
+    Column("doc", BigInteger, primary_key=True, autoincrement=False),
+    Column("licence", String(32), primary_key=True),
+    Column("reason", String(24), nullable=False),
+)
+
+PROJECTIONS = (
+    config_versions, bailiffs, claimants, debtors, documents, rounds, bailiff_draw, region_draw, affinity, beacon_anchors,
+    chamber_members, absences, applications, document_moves, document_exclusions,
+)
