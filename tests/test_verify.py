@@ -15,12 +15,12 @@ from casedraw.ledger import canonical
 from casedraw.ledger.checkpoint import NoteSigner, NoteVerifier
 from casedraw.ledger.publish import LOG_FILE, Discrepancy, VerificationFailed, verify_export, write_export
 from casedraw.services.intake import submit_documents
-from casedraw.services.procedures import licence_action
+from casedraw.services.procedures import decide_application, file_application, licence_action, record_absence, set_member
 from casedraw.services.registry import import_bailiffs
 from casedraw.services.rounds import run_round
 from casedraw.services.setup import LOG_ORIGIN
 from casedraw.store.repository import Store
-from conftest import fixed_context, ministry
+from conftest import acting, fixed_context, ministry
 from factories import BANK_BIN, bailiff_row, document_row
 
 SIGNER = NoteSigner.from_seed("casedraw-test-log", bytes(range(32)))
@@ -38,6 +38,12 @@ def build_history(store: Store) -> None:
                                     + [bailiff_row(10, region="KZ-71", status="suspended")]), ctx)
     submit_documents(store, numbered([document_row(n) for n in range(25)] + [document_row(90, region="KZ-71")]), ctx)
     run_round(store, ctx)
+    # The procedures: an absence, a paragraph 12 replacement granted (document 1 is drawn again).
+    set_member(store, ministry(ctx), "KZ-75", "commission-almaty-1", "commission")
+    today = dt.date(2026, 11, 27)
+    record_absence(store, acting(ctx, "bailiff", "PB-00001"), "PB-00001", today, today + dt.timedelta(days=3), "leave")
+    filed = file_application(store, acting(ctx, "claimant", "halyk-api"), 1, BANK_BIN, "inaction", "No action", ["DC-1"])
+    decide_application(store, acting(ctx, "commission", "commission-almaty-1"), filed.application, "granted", "DC-KZ75-1", "Confirmed")
     import_bailiffs(store, numbered([bailiff_row(2, allocation_share="0.5")]), ctx)
     submit_documents(store, numbered([document_row(n) for n in range(25, 40)] + [document_row(0, doc_number="again")]), ctx)
     run_round(store, ctx)
@@ -80,7 +86,8 @@ def test_a_clean_export_verifies_and_holds_no_personal_data(export_dir, store):
     result = verify_export(export_dir, VERIFIER, LOG_ORIGIN)
     assert result.size == len(lines(export_dir)) == sum(1 for _ in store.events())
     assert (result.summary.rounds, result.summary.documents, result.summary.pending) == (3, 45, 0)
-    assert result.summary.assignments == 42  # 25 + 16 + the once-pending KZ-71 document; 3 state claims went to the robot bailiff
+    assert result.summary.assignments == 43  # 25 + 16 + document 1 again + the once-pending KZ-71 document; 3 state claims went to the robot bailiff
+    assert (result.summary.applications, result.summary.released) == (1, 1)
     text = (export_dir / LOG_FILE).read_bytes()
     for personal in (BANK_BIN.encode(), "Ахметов".encode(), b"Halyk", b"District court", b"Bailiff 0"):
         assert personal not in text
