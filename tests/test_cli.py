@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from factories import bailiff_row, document_row
 from openpyxl import Workbook
 
 from casedraw.domain.model import BAILIFF_COLUMNS, DOCUMENT_COLUMNS, OPTIONAL_BAILIFF_COLUMNS
-from factories import bailiff_row, document_row
 
 CASEDRAW = str(Path(sys.executable).with_name("casedraw"))
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from casedraw.domain.model import BAILIFF_COLUMNS, DOCUMENT_COLUMNS, OPTIONAL_BAILIFF_COLUMNS
-from casedraw.services import KZ_TIME
 from factories import BANK_BIN, bailiff_row, document_row
 from test_cli import run, write_csv
+
+from casedraw.domain.model import BAILIFF_COLUMNS, DOCUMENT_COLUMNS, OPTIONAL_BAILIFF_COLUMNS
+from casedraw.services import KZ_TIME
 
 
 def test_every_procedure_from_the_command_line(db_url, tmp_path):

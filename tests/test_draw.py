@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from casedraw.draw.config import DrawConfig, default_config, unit_config
 from casedraw.draw.engine import (
-    UNIT, VT_PER_WEIGHT, DrawState, Reason, RosterEntry, SealedDoc, draw_round, water_level_quotas,
+    UNIT,
+    VT_PER_WEIGHT,
+    DrawState,
+    Reason,
+    RosterEntry,
+    SealedDoc,
+    draw_round,
+    water_level_quotas,
 )
 from casedraw.draw.rng import Stream, derive
 

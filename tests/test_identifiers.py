@@ -1,12 +1,19 @@
 import datetime as dt
 
+from factories import BANK_BIN, SECOND_PASS_IIN
 from hypothesis import given
 from hypothesis import strategies as st
 
 from casedraw.domain.identifiers import (
-    PartyType, check_digit, make_bin, make_iin, party_type_of, validate_bin, validate_idn, validate_iin,
+    PartyType,
+    check_digit,
+    make_bin,
+    make_iin,
+    party_type_of,
+    validate_bin,
+    validate_idn,
+    validate_iin,
 )
-from factories import BANK_BIN, SECOND_PASS_IIN
 
 
 def reasons(errors):

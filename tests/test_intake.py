@@ -1,19 +1,21 @@
 """Document intake against a real database (SQLite and PostgreSQL)."""
 
+import datetime as dt
 import hashlib
 import threading
 
 import pytest
+from conftest import NOW, fixed_context
+from factories import document_row, iin
 from sqlalchemy import func, select
 
 from casedraw.domain.errors import FieldError
 from casedraw.ledger import canonical
 from casedraw.ledger.events import EventKind
+from casedraw.services import Context
 from casedraw.services.intake import IdempotencyConflict, submit_documents
 from casedraw.store import schema
 from casedraw.store.repository import NotInitialised, Store
-from conftest import fixed_context
-from factories import document_row, iin
 
 
 def log_size(store: Store) -> int:
@@ -161,6 +163,17 @@ def test_concurrent_submissions_of_the_same_documents_register_each_once(db_url,
             s.close()
 
 
+def test_log_time_never_goes_back_even_when_a_writer_s_clock_lags(store, ctx):
+    """A writer that took its time before another committed must not append an earlier time."""
+    submit_documents(store, numbered([document_row(0)]), ctx)
+    lagging = Context(ctx.actor, clock=lambda: NOW - dt.timedelta(seconds=5), salt=ctx.salt)
+    submit_documents(store, numbered([document_row(1)]), lagging)
+    times = [e.at for _, e in store.events()]
+    assert times == sorted(times) and times[-1] == times[-2]
+    with store.write() as writer:
+        assert writer.stamp(lagging)[0] == times[-1]
+
+
 def test_public_log_holds_no_personal_data_and_commitments_open(store, ctx):
     row = document_row(0, debtor_name="Серикбаев Данияр", doc_number="2-777/2026")
     submit_documents(store, numbered([row]), ctx)
@@ -174,8 +187,9 @@ def test_public_log_holds_no_personal_data_and_commitments_open(store, ctx):
 
 
 def test_rebuild_recreates_identical_projections(store, ctx):
-    from casedraw.services.registry import import_bailiffs
     from factories import bailiff_row
+
+    from casedraw.services.registry import import_bailiffs
 
     import_bailiffs(store, numbered([bailiff_row(n) for n in range(3)]), ctx)
     import_bailiffs(store, numbered([bailiff_row(1, district="Almaty, district 9", allocation_share="0.5")]), ctx)

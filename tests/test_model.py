@@ -2,11 +2,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from factories import BANK_BIN, bailiff_row, bin_, document_row, iin
 from hypothesis import given
 from hypothesis import strategies as st
 
 from casedraw.domain.model import Category, Document, parse_bailiff, parse_document
-from factories import BANK_BIN, bailiff_row, bin_, document_row, iin
 
 TODAY = dt.date(2026, 11, 27)
 

@@ -10,6 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import Clock, acting, ministry
+from factories import BANK_BIN, bailiff_row, document_row
 from sqlalchemy import select
 
 from casedraw.domain.calendar import add_working_days, holiday_name
@@ -37,8 +39,6 @@ from casedraw.services.registry import import_bailiffs
 from casedraw.services.rounds import run_round
 from casedraw.services.setup import LOG_ORIGIN
 from casedraw.store import schema
-from conftest import Clock, acting, ministry
-from factories import BANK_BIN, bailiff_row, document_row
 
 SIGNER = NoteSigner.from_seed("casedraw-test-log", bytes(range(32)))
 VERIFIER = NoteVerifier.from_vkey(SIGNER.verifier_key())

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from factories import document_row
+from test_verify import SIGNER, VERIFIER, build_history, numbered
 
 from casedraw.ledger import canonical
 from casedraw.ledger.monitor import MonitorAlarm, Seen, check_once
@@ -18,8 +20,6 @@ from casedraw.services.intake import submit_documents
 from casedraw.services.publication import NoSuchReceipt, issue_receipt
 from casedraw.services.rounds import run_round
 from casedraw.services.setup import LOG_ORIGIN
-from test_verify import SIGNER, VERIFIER, build_history, numbered
-from factories import document_row
 
 CASEDRAW = str(Path(sys.executable).with_name("casedraw"))
 

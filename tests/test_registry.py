@@ -1,8 +1,9 @@
 """Importing the bailiff registry (SQLite and PostgreSQL)."""
 
+from factories import bailiff_row
+
 from casedraw.ledger.events import EventKind
 from casedraw.services.registry import import_bailiffs
-from factories import bailiff_row
 
 
 def numbered(rows):

@@ -6,26 +6,32 @@ import datetime as dt
 from importlib import resources
 
 import pytest
+from conftest import ministry
+from factories import BANK_BIN, bailiff_row, document_row
 from sqlalchemy import select
 
+from casedraw.domain.routing import RoutingConfig
 from casedraw.draw.beacons import QUICKNET, BeaconInvalid, DrandFileFeed, hashchain_verify, round_time
 from casedraw.draw.engine import draw_round
+from casedraw.draw.protocol import (
+    round_seed,
+    sealed_inputs,
+    state_digest,
+)
 from casedraw.ledger.events import Actor, EventKind
 from casedraw.services import Context
 from casedraw.services.intake import submit_documents
 from casedraw.services.procedures import licence_action
 from casedraw.services.registry import import_bailiffs
 from casedraw.services.rounds import (
-    DRAND, NoRandomnessSource, load_state, run_round,
+    DRAND,
+    NoRandomnessSource,
+    load_state,
+    run_round,
 )
-from casedraw.draw.protocol import (
-    round_seed, sealed_inputs, state_digest,
-)
-from casedraw.services.setup import initialise
+from casedraw.services.setup import default_routing, initialise
 from casedraw.store import schema
 from casedraw.store.repository import Store
-from conftest import ministry
-from factories import BANK_BIN, bailiff_row, document_row
 
 
 def numbered(rows):
@@ -66,8 +72,8 @@ def test_a_round_assigns_every_waiting_document_once_and_replays_from_the_log(st
     roster, docs = sealed_inputs(sealed[1].data, registered)
     seed = round_seed(1, bytes.fromhex(randomness["value"]), sealed[1].body())
     assert seed.hex() == drawn["seed"]
-    from casedraw.services.setup import default_draw
     from casedraw.draw.engine import DrawState
+    from casedraw.services.setup import default_draw
     outcome = draw_round(DrawState(), roster, docs, dt.date.fromisoformat(sealed[1].data["day"]), seed, default_draw())
     assert [[a.doc, a.licence, a.how] for a in outcome["KZ-75"].assignments] == drawn["regions"]["KZ-75"]["assigned"]
     anchor = next(e for _, e in events if e.kind is EventKind.BEACON_ANCHOR).data
@@ -119,12 +125,18 @@ def test_same_debtor_follows_its_bailiff_across_rounds(store, ctx):
     assert [(s[2], s[3]) for doc, s in sorted(statuses(store).items()) if doc > 1] == [(holder, "affinity")] * 4
 
 
+def at_drand_round(number: int):
+    return lambda: dt.datetime.fromtimestamp(round_time(QUICKNET, number), dt.UTC)
+
+
 @pytest.fixture
 def store_of_2023(db_url):
     """A store initialised when the recorded drand rounds were published (August 2023), so its first
     configuration versions are in force on the day those tests seal."""
     store = Store.open(db_url)
-    initialise(store, Context(Actor("ministry", "test"), clock=lambda: dt.datetime.fromtimestamp(round_time(QUICKNET, 100), dt.UTC)))
+    routing = default_routing().to_json()
+    routing["routing"][0]["effective_from"] = "2023-01-01"  # type: ignore[index]
+    initialise(store, Context(Actor("ministry", "test"), clock=at_drand_round(100)), routing=RoutingConfig.from_json(routing))
     yield store
     store.close()
 
@@ -133,12 +145,10 @@ def test_drand_round_is_fixed_at_sealing_and_verified(store_of_2023):
     store = store_of_2023
     recorded = 123
     # seal at a time when round 121 is the latest published: the round commits to drand round 123
-    sealing = Context(Actor("system", "test"), clock=lambda: dt.datetime.fromtimestamp(round_time(QUICKNET, 121), dt.UTC),
-                      salt=lambda: b"\0" * 16)
-    intake = Context(Actor("claimant", "test"), clock=lambda: dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC),
-                     salt=lambda: b"\0" * 16)
+    sealing = Context(Actor("system", "test"), clock=at_drand_round(121), salt=lambda: b"\0" * 16)
+    intake = Context(Actor("claimant", "test"), clock=at_drand_round(110), salt=lambda: b"\0" * 16)
     with_bailiffs(store, intake)
-    submit_documents(store, numbered([document_row(n) for n in range(6)]), intake)
+    submit_documents(store, numbered([document_row(n, doc_date="2023-01-10") for n in range(6)]), intake)
     with pytest.raises(NoRandomnessSource, match="waits for drand round 123"):
         run_round(store, sealing, source=DRAND)
     with store.read() as conn:
@@ -153,10 +163,10 @@ def test_drand_round_is_fixed_at_sealing_and_verified(store_of_2023):
 
 def test_a_signature_for_another_round_is_refused_and_nothing_is_drawn(store_of_2023, tmp_path):
     store = store_of_2023
-    sealing = Context(Actor("system", "test"), clock=lambda: dt.datetime.fromtimestamp(round_time(QUICKNET, 122), dt.UTC))
-    intake = Context(Actor("claimant", "test"), clock=lambda: dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC))
+    sealing = Context(Actor("system", "test"), clock=at_drand_round(122))
+    intake = Context(Actor("claimant", "test"), clock=at_drand_round(110))
     with_bailiffs(store, intake)
-    submit_documents(store, numbered([document_row(0)]), intake)
+    submit_documents(store, numbered([document_row(0, doc_date="2023-01-10")]), intake)
     forged = tmp_path / "rounds.jsonl"
     signature = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92"
     forged.write_text(f'{{"round": 124, "signature": "{signature}"}}\n')  # round 123's signature offered as 124

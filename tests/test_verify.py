@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import acting, fixed_context, ministry
+from factories import BANK_BIN, bailiff_row, document_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,8 +22,6 @@ from casedraw.services.registry import import_bailiffs
 from casedraw.services.rounds import run_round
 from casedraw.services.setup import LOG_ORIGIN
 from casedraw.store.repository import Store
-from conftest import acting, fixed_context, ministry
-from factories import BANK_BIN, bailiff_row, document_row
 
 SIGNER = NoteSigner.from_seed("casedraw-test-log", bytes(range(32)))
 VERIFIER = NoteVerifier.from_vkey(SIGNER.verifier_key())

@@ -23,8 +23,8 @@ from casedraw.draw.rng import Stream, derive
 from casedraw.ledger import canonical
 from casedraw.ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from casedraw.ledger.events import (
-    Actor,
     SYSTEM,
+    Actor,
     Weighing,
     absence_cancelled,
     absence_changed,

@@ -8,40 +8,34 @@ import json
 import random
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from casedraw import demo as demo_data
+from casedraw.cli_procedures import add_procedure_commands
+from casedraw.cli_support import (
+    EXIT_ROWS_REJECTED,
+    ActorOption,
+    DbOption,
+    console,
+    errors_console,
+    fail,
+    opened,
+)
 from casedraw.domain.model import BAILIFF_COLUMNS, DOCUMENT_COLUMNS, OPTIONAL_BAILIFF_COLUMNS, OPTIONAL_DOCUMENT_COLUMNS
 from casedraw.domain.regions import REGIONS
-from casedraw.domain.routing import ConfigError
 from casedraw.io.tabular import FileFormatError, SourceRow, read_rows
 from casedraw.ledger.events import Actor
 from casedraw.services import KZ_TIME, Context
-from casedraw.services.intake import IdempotencyConflict, submit_documents
+from casedraw.services.intake import submit_documents
 from casedraw.services.registry import import_bailiffs
 from casedraw.services.reports import Report
 from casedraw.services.rounds import run_round
 from casedraw.services.setup import initialise
-from casedraw.cli_support import (
-    EXIT_ROWS_REJECTED,
-    EXIT_UNUSABLE_INPUT,
-    ActorOption,
-    DbOption,
-    fail,
-    opened,
-    console,
-    errors_console,
-)
-from casedraw.cli_procedures import add_procedure_commands
-from casedraw.store.repository import Store
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Fair, unpredictable and verifiable distribution of enforcement documents.")
 registry_app = typer.Typer(no_args_is_help=True, help="The register of private bailiffs.")
@@ -350,7 +344,7 @@ def demo(
         system = Context(Actor("system", "demo"))
         with _progress() as progress:
             task = progress.add_task("registering and drawing", total=len(rows))
-            for batch in batches:  # a day's intake, then that day's round
+            for number, batch in enumerate(batches, start=1):  # a day's intake, then that day's round
                 started_batch = time.perf_counter()
                 report.outcomes += submit_documents(store, batch, operator, progress=lambda n: progress.advance(task, n)).outcomes
                 intake_seconds += time.perf_counter() - started_batch
@@ -359,6 +353,9 @@ def demo(
                 draw_seconds += time.perf_counter() - started_draw
                 if result and (result.round <= 4 or result.round == len(batches)):
                     console.print(f"round {result.round}: {result.documents:,} documents drawn, {result.assigned:,} assigned, {result.pending:,} pending")
+                if number == 1 and len(batches) > 1:  # the procedures, between the first and second days
+                    for line in demo_data.run_procedures(store, today):
+                        console.print(line)
         _print_outcomes(report, f"intake: {len(rows):,} documents (a few deliberately broken)", None, shown=5)
         again = submit_documents(store, rows[:1_000], operator).counts()
         console.print(

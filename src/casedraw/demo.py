@@ -13,9 +13,15 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from casedraw.domain.identifiers import PartyType, make_bin, make_iin
 from casedraw.domain.model import BASES_FOR, Category, ClaimantKind, DocumentKind
 from casedraw.domain.regions import REGIONS, Region
+from casedraw.ledger.events import Actor
+from casedraw.services import Context, procedures
+from casedraw.store import schema
+from casedraw.store.repository import Store
 
 SURNAMES = ("Ахметов", "Серикбаев", "Нурланов", "Жумабеков", "Касымов", "Абенов", "Искаков", "Бекмуратов",
             "Тулегенов", "Оспанов", "Иванов", "Ким", "Садыков", "Омаров", "Мухамеджанов", "Сейткали",
@@ -165,3 +171,51 @@ def _break(rng: random.Random, row: dict[str, object]) -> None:
         row["region"] = "KZ-99"
     else:
         row["amount_kzt"] = "-" + str(row["amount_kzt"] or "1")
+
+
+def run_procedures(store: Store, today: dt.date) -> list[str]:
+    """One of each procedure around the draw, through the same services as the CLI; returns what happened.
+
+    Commission members for every chamber; a chamber head suspends distribution to himself (para 17);
+    an absence from tomorrow; a long absence from today (released before the next seal); a licence
+    revocation (released at once); a paragraph 12 replacement granted; a document forwarded by its
+    bailiff to the region the debtor moved to.
+    """
+    ministry = Context(Actor("ministry", "demo"))
+    said = []
+    with store.read() as conn:
+        b, d = schema.bailiffs, schema.documents
+        roster = list(conn.execute(select(b.c.licence, b.c.region, b.c.chamber_head).where(b.c.status == "active").order_by(b.c.licence)))
+        assigned = list(conn.execute(select(d.c.id, d.c.claimant_idn, d.c.assigned_to, d.c.region).where(d.c.status == "assigned").order_by(d.c.id).limit(50)))
+    by_region: dict[str, list[str]] = {}
+    for row in roster:
+        by_region.setdefault(row.region, []).append(row.licence)
+    for iso in sorted(by_region):
+        procedures.set_member(store, ministry, iso, f"commission-{iso.lower()}", "commission")
+    said.append(f"procedures: disciplinary commission members appointed in {len(by_region)} regions")
+
+    head = next(r.licence for r in roster if r.chamber_head)
+    procedures.set_self_suspension(store, Context(Actor("chamber_head", head)), head, True, "Administrative duties of the chamber")
+    said.append(f"para 17: chamber head {head} suspended distribution to himself")
+
+    busy = [r for r in assigned if r.assigned_to not in (head,)]
+    holders = sorted({r.assigned_to for r in busy})
+    on_leave, long_absent, revoked = holders[0], holders[1], holders[2]
+    procedures.record_absence(store, Context(Actor("bailiff", on_leave)), on_leave, today + dt.timedelta(days=1), today + dt.timedelta(days=14), "leave")
+    procedures.record_absence(store, Context(Actor("bailiff", long_absent)), long_absent, today, today + dt.timedelta(days=60), "illness")
+    said.append(f"absences: {on_leave} on leave from tomorrow for 14 days; {long_absent} ill for 61 days from today (portfolio redistributed at the next round)")
+    released = procedures.licence_action(store, ministry, revoked, "revoked", "Demo order 1", note="Licence revoked by court decision")
+    said.append(f"licence: {revoked} revoked; {len(released.documents) if released else 0:,} open proceedings released for redistribution")
+
+    target = next(r for r in busy if r.assigned_to not in (on_leave, long_absent, revoked))
+    claimant = Context(Actor("claimant", "demo-bank"))
+    filed = procedures.file_application(store, claimant, target.id, target.claimant_idn, "inaction", "No enforcement action", ["Demo decision 1"])
+    member = Context(Actor("commission", f"commission-{target.region.lower()}"))
+    procedures.decide_application(store, member, filed.application, "granted", "Demo commission decision 1", "Inaction confirmed")
+    said.append(f"para 12: application {filed.application} for document {target.id} granted (deadline was {filed.deadline}); redrawn without {target.assigned_to}")
+
+    moving = next(r for r in busy if r.id != target.id and r.assigned_to not in (on_leave, long_absent, revoked))
+    to_region = "KZ-71" if moving.region != "KZ-71" else "KZ-75"
+    procedures.forward_document(store, Context(Actor("bailiff", moving.assigned_to)), moving.id, to_region, "debtor_residence", "The debtor moved")
+    said.append(f"territoriality: document {moving.id} forwarded by {moving.assigned_to} from {moving.region} to {to_region}")
+    return said

@@ -309,14 +309,14 @@ class _Guard:
         """A new weight: every vt + step changes, so rebuild (O(k), a few times per round)."""
         vt, bound, size = self.vt, self.bound, self.size
         self.steps = steps
-        self.inside = inside = [v + s <= bound for v, s in zip(vt, steps)]
-        self.held = held = [q if ok and q > 0 else 0 for ok, q in zip(inside, self.quota)]
+        self.inside = inside = [v + s <= bound for v, s in zip(vt, steps, strict=True)]
+        self.held = held = [q if ok and q > 0 else 0 for ok, q in zip(inside, self.quota, strict=True)]
         self.tree = tree = [0, *held] + [0] * (size - len(held))
         for i in range(1, size):  # each node passes its sum to its parent: linear construction
             parent = i + (i & -i)
             if parent <= size:
                 tree[parent] += tree[i]
-        self.outside = [(v + s, i) for i, (v, s, ok) in enumerate(zip(vt, steps, inside)) if not ok]
+        self.outside = [(v + s, i) for i, (v, s, ok) in enumerate(zip(vt, steps, inside, strict=True)) if not ok]
         heapify(self.outside)
 
     def _add(self, i: int, delta: int) -> None:

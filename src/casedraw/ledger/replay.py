@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from casedraw.domain.calendar import add_working_days
@@ -30,7 +32,6 @@ from casedraw.domain.procedures import (
     Grounds,
     LicenceAction,
     MemberRole,
-    ProcedureConfig,
     ReleaseCause,
     absence_cancel_refusal,
     absence_change_refusal,
@@ -38,7 +39,7 @@ from casedraw.domain.procedures import (
     new_absence_refusal,
 )
 from casedraw.domain.regions import REGIONS
-from casedraw.domain.routing import Channel, RoutingConfig
+from casedraw.domain.routing import Channel
 from casedraw.draw.beacons import QUICKNET, BeaconInvalid, drand_randomness, hashchain_verify, target_round
 from casedraw.draw.config import CONFIGURATIONS
 from casedraw.draw.engine import UNIT, DrawState, Reason, RegionState, draw_round
@@ -618,8 +619,8 @@ class _Step:
 
     @property
     def day(self) -> dt.date:
-        """The event's date in Kazakhstan (UTC+5)."""
-        return (dt.datetime.strptime(self.at, "%Y-%m-%dT%H:%M:%S.%fZ") + _KZ).date()
+        """The event's date in Kazakhstan (UTC+5): the UTC date, or the next one from 19:00 UTC."""
+        return _kz_day(self.at[:10], self.at[11:13] >= "19")
 
     @property
     def role(self) -> str:
@@ -633,8 +634,16 @@ class _Step:
         return Discrepancy(self.index, self.kind, what, expected, found)
 
 
+@lru_cache(maxsize=64)
+def _kz_day(utc_date: str, after_19: bool) -> dt.date:  # a log holds few distinct days: parse each once
+    return dt.date.fromisoformat(utc_date) + dt.timedelta(days=after_19)
+
+
+_AFFINITY_SHAPE = re.compile(r"[0-9a-f]{32}")
+
+
 def _check_affinity(e: _Step, key: object) -> None:
-    if not isinstance(key, str) or len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
+    if not isinstance(key, str) or _AFFINITY_SHAPE.fullmatch(key) is None:
         raise e.fail("affinity key malformed", "32 lowercase hex digits", key)
 
 

@@ -66,7 +66,7 @@ def submit_documents(
 
 
 def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context) -> list[RowOutcome]:
-    at, today = ctx.stamp()
+    _, today = ctx.stamp()  # parsing needs only the date; the log time is taken under the lock
     parsed: list[tuple[int, Document | list[FieldError]]] = [
         (number, parse_document(fields, today) if isinstance(fields, dict) else fields) for number, fields in chunk
     ]
@@ -74,6 +74,7 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context) -> lis
     outcomes: list[RowOutcome] = []
     events = []
     with store.write() as writer:
+        at, today = writer.stamp(ctx)
         config = store.routing_config(writer.conn, today)
         config.check_covers(today)
         _, draw_config = store.draw_config(writer.conn, day=today)

@@ -97,8 +97,8 @@ def set_member(store: Store, ctx: Context, region: str, member: str, role: str, 
     _need(region in REGIONS, f"region: {region!r} is not an ISO 3166-2:KZ region code")
     _need(role in {str(r) for r in MemberRole}, f"role: {role!r} is not commission or staff")
     _need(bool(member.strip()) and len(member) <= 64, "member: an account identifier of 1 to 64 characters")
-    at, _ = ctx.stamp()
     with store.write() as writer:
+        at, _ = writer.stamp(ctx)
         conn = writer.conn
         _need(ctx.actor.role == "ministry" or _is_head_of(conn, ctx.actor, region),
               f"actor: only the ministry or the chamber head of {region} appoints members")
@@ -123,10 +123,10 @@ def record_absence(store: Store, ctx: Context, licence: str, start: dt.date, end
     """Leave or illness as an inclusive date range; only from today on (no back-dating)."""
     _need(kind in ABSENCE_KINDS, f"kind: {kind!r} is not one of {', '.join(ABSENCE_KINDS)}")
     note = _text("note", note, required=False)
-    at, today = ctx.stamp()
-    refusal = new_absence_refusal(start, end, today)
-    _need(refusal is None, str(refusal))
     with store.write() as writer:
+        at, today = writer.stamp(ctx)
+        refusal = new_absence_refusal(start, end, today)
+        _need(refusal is None, str(refusal))
         conn = writer.conn
         bailiff = _bailiff(conn, licence)
         _need(_may_enter_absence(conn, ctx.actor, bailiff), f"actor: only {licence}, the chamber head or chamber staff of {bailiff.region} enter its absences")
@@ -145,8 +145,8 @@ def _absence(conn: Connection, ctx: Context, number: int) -> tuple[Absence, Any]
 
 def change_absence(store: Store, ctx: Context, number: int, start: dt.date, end: dt.date, note: str = "") -> None:
     note = _text("note", note, required=False)
-    at, today = ctx.stamp()
     with store.write() as writer:
+        at, today = writer.stamp(ctx)
         old, _ = _absence(writer.conn, ctx, number)
         refusal = absence_change_refusal(old, start, end, today)
         _need(refusal is None, str(refusal))
@@ -155,8 +155,8 @@ def change_absence(store: Store, ctx: Context, number: int, start: dt.date, end:
 
 def cancel_absence(store: Store, ctx: Context, number: int, note: str = "") -> None:
     note = _text("note", note, required=False)
-    at, today = ctx.stamp()
     with store.write() as writer:
+        at, today = writer.stamp(ctx)
         old, _ = _absence(writer.conn, ctx, number)
         refusal = absence_cancel_refusal(old, today)
         _need(refusal is None, str(refusal))
@@ -169,8 +169,8 @@ def cancel_absence(store: Store, ctx: Context, number: int, note: str = "") -> N
 def set_self_suspension(store: Store, ctx: Context, licence: str, suspended: bool, reason: str) -> None:
     """A chamber head suspends (or resumes) distribution to himself or herself; rounds sealed after it see it."""
     reason = _text("reason", reason)
-    at, _ = ctx.stamp()
     with store.write() as writer:
+        at, _ = writer.stamp(ctx)
         bailiff = _bailiff(writer.conn, licence)
         _need(ctx.actor.role == "chamber_head" and ctx.actor.id == licence,
               f"actor: paragraph 17 is for the chamber head himself or herself; {ctx.actor.role} {ctx.actor.id} cannot act for {licence}")
@@ -204,8 +204,8 @@ def licence_action(
     note = _text("note", note, required=False)
     _need(region is None or region in REGIONS, f"region: {region!r} is not an ISO 3166-2:KZ region code")
     _need(ctx.actor.role in ("ministry", "republican_chamber"), "actor: licence events come from the ministry or the Republican Chamber")
-    at, today = ctx.stamp()
     with store.write() as writer:
+        at, today = writer.stamp(ctx)
         conn = writer.conn
         bailiff = _bailiff(conn, licence)
         _no_round_open(conn, "licence events apply")
@@ -252,11 +252,10 @@ def _release_portfolio(writer: Writer, ctx: Context, at: str, licence: str, caus
     return Released(licence, str(cause), documents)
 
 
-def release_due(writer: Writer, ctx: Context, today: dt.date) -> list[Released]:
+def release_due(writer: Writer, ctx: Context, at: str, today: dt.date) -> list[Released]:
     """Before a round is sealed: release the portfolios of bailiffs out of the draw (licence not
     active) or absent today for longer than the configured limit."""
     conn = writer.conn
-    at, _ = ctx.stamp()
     config = Store.config_in_force(conn, "procedures", today)[1]
     b, d, a = schema.bailiffs, schema.documents, schema.absences
     holders = set(conn.execute(select(d.c.assigned_to).where(d.c.status == "assigned").group_by(d.c.assigned_to)).scalars())
@@ -294,8 +293,8 @@ def file_application(
     statement = _text("statement", statement)
     references = [_text("references", r) for r in references]
     _need(ctx.actor.role == "claimant", "actor: paragraph 12 applications are filed by the claimant")
-    at, today = ctx.stamp()
     with store.write() as writer:
+        at, today = writer.stamp(ctx)
         conn = writer.conn
         d = schema.documents
         row = conn.execute(select(d.c.claimant_idn, d.c.status, d.c.assigned_to).where(d.c.id == doc)).one_or_none()
@@ -325,8 +324,8 @@ def decide_application(store: Store, ctx: Context, application: int, decision: s
         raise ProcedureRefused(f"decision: {decision!r} is not granted or refused") from None
     reference = _text("reference", reference)
     reasons = _text("reasons", reasons)
-    at, _ = ctx.stamp()
     with store.write() as writer:
+        at, _ = writer.stamp(ctx)
         conn = writer.conn
         ap = schema.applications
         row = conn.execute(select(ap).where(ap.c.id == application)).one_or_none()
@@ -352,8 +351,8 @@ def forward_document(store: Store, ctx: Context, doc: int, to_region: str, basis
     _need(to_region in REGIONS, f"to: {to_region!r} is not an ISO 3166-2:KZ region code")
     _need(basis in {b.value for b in Basis}, f"basis: {basis!r} is not a territoriality basis")
     note = _text("note", note, required=False)
-    at, _ = ctx.stamp()
     with store.write() as writer:
+        at, _ = writer.stamp(ctx)
         conn = writer.conn
         _no_round_open(conn, "documents move")
         writer.append([_forwarding(writer, ctx, at, doc, to_region, basis, note)])

@@ -20,8 +20,8 @@ from casedraw.store.repository import Store
 
 
 def import_bailiffs(store: Store, rows: Sequence[SourceRow], ctx: Context) -> Report:
-    at, _ = ctx.stamp()
     with store.write() as writer:
+        at, _ = writer.stamp(ctx)
         current = store.bailiffs(writer.conn)
         parsed = _parse_unique(rows)
         _reject_second_heads(parsed, current)

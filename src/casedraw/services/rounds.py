@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -76,11 +77,10 @@ def run_round(store: Store, ctx: Context, *, source: str = HASHCHAIN, drand: Dra
 def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | None:
     if source not in (HASHCHAIN, DRAND):
         raise ValueError(f"--beacon: {source!r} is not {HASHCHAIN} or {DRAND}")
-    now = ctx.clock()
-    at, today = ctx.stamp()
     with store.write() as writer:
+        at, today = writer.stamp(ctx)
         conn = writer.conn
-        release_due(writer, ctx, today)  # portfolios of bailiffs who left the draw join this round
+        release_due(writer, ctx, at, today)  # portfolios of bailiffs who left the draw join this round
         d = schema.documents
         rows = conn.execute(
             select(d.c.id, d.c.region, d.c.claimant_idn, d.c.debtor_idn, d.c.affinity)
@@ -107,7 +107,7 @@ def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | Non
                 raise BeaconInvalid(f"hash chain {anchor.chain} is used up: publish a new anchor")
             beacon = {"source": HASHCHAIN, "chain": anchor.chain, "index": anchor.last_index + 1}
         else:
-            beacon = {"source": DRAND, "chain": QUICKNET.chain_hash, "index": target_round(QUICKNET, calendar.timegm(now.utctimetuple()))}
+            beacon = {"source": DRAND, "chain": QUICKNET.chain_hash, "index": target_round(QUICKNET, calendar.timegm(time.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")))}
         writer.append([round_sealed(at, ctx.actor, {
             "round": round_no,
             "day": today.isoformat(),
@@ -185,8 +185,8 @@ def _randomness(store: Store, open_round: Any, drand: DrandFeed | None) -> Rando
 
 
 def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomness) -> RoundResult:
-    at, _ = ctx.stamp()
     with store.write() as writer:
+        at, _ = writer.stamp(ctx)
         conn = writer.conn
         r = conn.execute(select(schema.rounds).where(schema.rounds.c.round == round_no)).one()
         if r.status != "sealed":

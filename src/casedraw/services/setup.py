@@ -59,10 +59,10 @@ def issue_config(store: Store, ctx: Context, name: str, value: dict[str, Any], e
         CONFIGURATIONS[name](value)
     except (ConfigError, KeyError, TypeError, ValueError) as exc:
         raise ConfigRefused(f"value: {exc}") from None
-    at, today = ctx.stamp()
-    if effective <= today:
-        raise ConfigRefused(f"effective: {effective} is not after today ({today}); a new version takes effect from a later day")
     with store.write() as writer:
+        at, today = writer.stamp(ctx)
+        if effective <= today:
+            raise ConfigRefused(f"effective: {effective} is not after today ({today}); a new version takes effect from a later day")
         versions = store.config_versions(writer.conn, name)
         if not versions:
             raise ConfigRefused("the database holds no configuration yet: run `casedraw init` first")
@@ -73,7 +73,7 @@ def issue_config(store: Store, ctx: Context, name: str, value: dict[str, Any], e
         return version
 
 
-def initialise(store: Store, ctx: Context, *, secret: bytes | None = None) -> bool:
+def initialise(store: Store, ctx: Context, *, secret: bytes | None = None, routing: RoutingConfig | None = None) -> bool:
     """Record the default configuration and a hash-chain anchor unless present; True if recorded now.
 
     The hash-chain secret and the affinity key stay with the operator (table
@@ -82,7 +82,7 @@ def initialise(store: Store, ctx: Context, *, secret: bytes | None = None) -> bo
     with store.write() as writer:
         if store.config_versions(writer.conn, "routing"):
             return False
-        at, today = ctx.stamp()
+        at, today = writer.stamp(ctx)
         chain_secret = secret or os.urandom(32)
         writer.conn.execute(insert(schema.operator_secrets), [
             {"name": AFFINITY_KEY, "value": os.urandom(32)},
@@ -90,7 +90,7 @@ def initialise(store: Store, ctx: Context, *, secret: bytes | None = None) -> bo
             {"name": LOG_KEY, "value": os.urandom(32)},
         ])
         writer.append([
-            config_set(at, ctx.actor, "routing", 1, today, default_routing().to_json()),
+            config_set(at, ctx.actor, "routing", 1, today, (routing or default_routing()).to_json()),
             config_set(at, ctx.actor, "draw", 1, today, default_draw().to_json()),
             config_set(at, ctx.actor, "procedures", 1, today, default_procedures().to_json()),
             beacon_anchor(at, ctx.actor, 1, HASHCHAIN_LENGTH, hashchain_anchor(chain_secret, HASHCHAIN_LENGTH)),

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, Row, Select, bindparam, delete, func, select, update
 
@@ -32,6 +33,10 @@ class NotInitialised(RuntimeError):
     """The database has no configuration yet: run `casedraw init`."""
 
 
+class Stamping(Protocol):
+    def stamp(self) -> tuple[str, dt.date]: ...
+
+
 @dataclass
 class Writer:
     """A write transaction holding the log lock: appends go to the end of the log."""
@@ -39,6 +44,17 @@ class Writer:
     conn: Connection
     size: int  # events in the log, including those appended in this transaction
     documents: int  # documents registered, ditto
+    last_at: str = ""  # time of the log's last event
+
+    def stamp(self, ctx: Stamping) -> tuple[str, dt.date]:
+        """The time for events appended now, and that day in Kazakhstan. Taken while holding the log
+        lock and never before the last event's, so concurrent writers cannot make time go back."""
+        at, today = ctx.stamp()
+        if at < self.last_at:
+            at = self.last_at
+            today = (dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ") + dt.timedelta(hours=5)).date()
+        self.last_at = at
+        return at, today
 
     def next_document_id(self) -> int:
         self.documents += 1
@@ -56,6 +72,7 @@ class Writer:
         self.conn.execute(schema.events.insert(), rows)
         apply(self.conn, (op for i, e in enumerate(events) for op in project(first + i, e)))
         self.size += len(events)
+        self.last_at = max(self.last_at, events[-1].at)
         return range(first, self.size)
 
 
@@ -81,7 +98,8 @@ class Store:
             size, documents = conn.execute(
                 update(head).where(head.c.id == 1).values(size=head.c.size).returning(head.c.size, head.c.documents)
             ).one()
-            writer = Writer(conn, size, documents)
+            last_at = conn.execute(select(schema.events.c.at).where(schema.events.c.seq == size - 1)).scalar_one_or_none() if size else None
+            writer = Writer(conn, size, documents, last_at or "")
             yield writer
             conn.execute(update(head).where(head.c.id == 1).values(size=writer.size, documents=writer.documents))
 
