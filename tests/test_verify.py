@@ -186,8 +186,11 @@ def test_random_mutations_are_always_caught(export_dir, tmp_path_factory, data):
             return
         all_lines[index], all_lines[other] = all_lines[other], all_lines[index]
     rewrite(work, all_lines)
-    with pytest.raises((Discrepancy, VerificationFailed)):
+    with pytest.raises((Discrepancy, VerificationFailed)) as parallel:
         verify_export(work, VERIFIER)
+    with pytest.raises((Discrepancy, VerificationFailed)) as sequential:
+        verify_export(work, VERIFIER, parallel=False)
+    assert str(parallel.value) == str(sequential.value)  # the same first failure either way
 
 
 def drand_history(store: Store) -> None:

@@ -92,7 +92,14 @@ def decode(data: bytes) -> object:
     return value
 
 
+def decode_trusted(data: bytes) -> object:
+    """Parse bytes whose canonical form another check establishes (verify's parallel bytes pass):
+    refuses floats, skips re-encoding and the per-integer range check."""
+    return _TRUSTING_DECODER.decode(data.decode("utf-8"))
+
+
 _DECODER = json.JSONDecoder(parse_float=_no_float, parse_int=_bounded_int, parse_constant=_no_float)
+_TRUSTING_DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 

@@ -16,11 +16,14 @@ simplest complete format; tiles can be added for serving proofs at scale.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from casedraw.ledger import canonical
 from casedraw.ledger.checkpoint import Checkpoint, NoteError, NoteSigner, NoteVerifier, open_checkpoint, sign_checkpoint
 from casedraw.ledger.merkle import TreeBuilder, consistency_proof, leaf_hash
 from casedraw.ledger.replay import Discrepancy, Replayer, Summary
@@ -95,40 +98,91 @@ def read_checkpoints(directory: Path, verifier: NoteVerifier, origin: str | None
     return [checkpoints[size] for size in sorted(checkpoints)]
 
 
-def verify_export(directory: Path, verifier: NoteVerifier, origin: str | None = None) -> VerifyResult:
-    """Replay the whole log and check it against every checkpoint; raise at the first disagreement."""
+def verify_export(directory: Path, verifier: NoteVerifier, origin: str | None = None, *, parallel: bool = True) -> VerifyResult:
+    """Replay the whole log and check it against every checkpoint; raise at the first disagreement.
+
+    Two independent passes over the file: the bytes (canonical form, leaf hashes, Merkle roots at
+    every checkpoint) and the replay (every event follows from the ones before). With `parallel`
+    the first runs in a second process; the failure reported is the first event either pass
+    rejects, exactly as one sequential pass would report it.
+    """
     checkpoints = read_checkpoints(directory, verifier, origin)
     log = directory / LOG_FILE
     if not log.is_file():
         raise VerificationFailed(f"{log}: missing")
-    replayer = Replayer()
-    tree = TreeBuilder()
-    pending = list(checkpoints)
-    if pending and pending[0].size == 0:
-        _check_root(pending.pop(0), tree)
+    if parallel and "fork" in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+            bytes_pass = pool.submit(_check_bytes, log, checkpoints)
+            replayed, replay_failure = _replay(log, Replayer(decode=canonical.decode_trusted))
+            bytes_failure, size, root = bytes_pass.result()
+    else:
+        bytes_failure, size, root = _check_bytes(log, checkpoints)
+        replayed, replay_failure = _replay(log, Replayer())
+    failures = [f for f in (bytes_failure, replay_failure) if f is not None]
+    if failures:
+        index, _, message = min(failures, key=lambda f: f[:2])
+        raise message if isinstance(message, Discrepancy) else _from_bytes_pass(index, message)
+    return VerifyResult(replayed.summary, len(checkpoints), size, root)
+
+
+# A failure, ordered as a single sequential pass would meet it: (event index, rank, what).
+# At one index a non-canonical body (rank 0) comes before the replay (1), which comes before the
+# Merkle root of the checkpoint that ends with that event (2). The bytes pass reports plain
+# strings (they cross a process boundary); "canonical:" marks a body that is not canonical.
+_Failure = tuple[int, int, "str | Discrepancy"]
+
+
+def _from_bytes_pass(index: int, message: str) -> Exception:
+    if message.startswith("canonical:"):
+        return Discrepancy(index, "?", f"body is not canonical JSON ({message.removeprefix('canonical:')})")
+    return VerificationFailed(message)
+
+
+def _replay(log: Path, replayer: Replayer) -> tuple[Replayer, _Failure | None]:
     with log.open("rb") as f:
         for index, line in enumerate(f):
             if not line.endswith(b"\n"):
-                raise VerificationFailed(f"event {index}: the last line is not terminated (a partial write?)")
+                break  # reported by the bytes pass
+            try:
+                replayer.feed(index, line[:-1])
+            except Discrepancy as exc:
+                return replayer, (index, 1, exc)
+    return replayer, None
+
+
+def _check_bytes(log: Path, checkpoints: list[Checkpoint]) -> tuple[_Failure | None, int, bytes]:
+    """Canonical form of every body, the Merkle tree, and its root at every signed checkpoint."""
+    tree = TreeBuilder()
+    pending = list(checkpoints)
+    if pending and pending[0].size == 0 and tree.root() != pending[0].root:
+        return (-1, 2, _root_differs(pending[0], tree.root())), 0, tree.root()
+    if pending and pending[0].size == 0:
+        pending.pop(0)
+    with log.open("rb") as f:
+        for index, line in enumerate(f):
+            if not line.endswith(b"\n"):
+                return (index, 0, f"event {index}: the last line is not terminated (a partial write?)"), tree.size, tree.root()
             body = line[:-1]
-            replayer.feed(index, body)
+            try:
+                canonical.decode(body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                return (index, 0, f"canonical:{exc}"), tree.size, tree.root()
             tree.append(leaf_hash(body))
             while pending and pending[0].size == tree.size:
-                _check_root(pending.pop(0), tree)
+                checkpoint = pending.pop(0)
+                if tree.root() != checkpoint.root:
+                    return (index, 2, _root_differs(checkpoint, tree.root())), tree.size, tree.root()
     if pending:
-        raise VerificationFailed(
-            f"the log has {tree.size} events but a signed checkpoint covers {pending[0].size}: events were removed"
-        )
-    return VerifyResult(replayer.summary, len(checkpoints), tree.size, tree.root())
+        removed = f"the log has {tree.size} events but a signed checkpoint covers {pending[0].size}: events were removed"
+        return (tree.size, 2, removed), tree.size, tree.root()
+    return None, tree.size, tree.root()
 
 
-def _check_root(checkpoint: Checkpoint, tree: TreeBuilder) -> None:
-    root = tree.root()
-    if root != checkpoint.root:
-        raise VerificationFailed(
-            f"Merkle root of the first {checkpoint.size} events differs from the signed checkpoint"
-            f"\n  expected: {checkpoint.root.hex()}\n  found:    {root.hex()}"
-        )
+def _root_differs(checkpoint: Checkpoint, root: bytes) -> str:
+    return (
+        f"Merkle root of the first {checkpoint.size} events differs from the signed checkpoint"
+        f"\n  expected: {checkpoint.root.hex()}\n  found:    {root.hex()}"
+    )
 
 
 __all__ = ["Discrepancy", "VerificationFailed", "VerifyResult", "read_checkpoints", "verify_export", "write_export"]
