@@ -501,7 +501,7 @@ class Replayer:
         b = self._bailiff(e, d["licence"])
         if e.role not in ("ministry", "republican_chamber"):
             raise e.fail("licence events come from the ministry or the Republican Chamber", None, e.by)
-        self._no_round_open(e)  # the sealed roster must stay the roster the round is drawn with
+        self._no_round_open(e)  # a bailiff who leaves must not then receive documents of a round sealed before
         action = LicenceAction(d["action"])
         changes = d["changes"]
         if not isinstance(d["reference"], str) or not d["reference"].strip():
@@ -592,8 +592,11 @@ class Replayer:
             raise e.fail("region or basis unknown", None, d)
         _check_affinity(e, d["affinity"])
         self._no_round_open(e)
-        holder = next((lic for lic, p in self.portfolios.items() if doc in p.docs), None)
+        # An assigned document names the bailiff it leaves; that is checked against the portfolio.
+        holder = d["released"]["licence"] if isinstance(d["released"], dict) else None
         if holder is not None:
+            if doc not in self.portfolios.get(holder, Portfolio()).docs:
+                raise e.fail(f"document {doc} is not an open proceeding of {holder}")
             if not ((e.role == "bailiff" and e.id == holder) or self._is_head_of(e, self.roster[holder]["region"])):
                 raise e.fail("an assigned document is forwarded by its bailiff or the chamber head", None, e.by)
             portfolio = self.portfolios[holder]
@@ -604,7 +607,7 @@ class Replayer:
                 raise e.fail("a waiting document is forwarded at intake or by the chamber", None, e.by)
             self._check_release(e, d["released"], None)  # type: ignore[arg-type]
         else:
-            raise e.fail(f"document {doc} is neither waiting nor an open proceeding")
+            raise e.fail(f"document {doc} is not waiting, and no bailiff it leaves is named")
         region, category, weight, _ = self.waiting[doc]
         if d["from"] != region or d["to"] == region:
             raise e.fail("forwarded from a region other than the document's, or to the same", region, [d["from"], d["to"]])
