@@ -12,7 +12,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from casedraw.domain.identifiers import check_digit, validate_idn
+from sqlalchemy import select
+
+from casedraw.domain.identifiers import check_digit, make_bin, make_iin, validate_idn
 from casedraw.domain.model import Category, Document, document_identity, parse_bailiff, parse_document
 from casedraw.domain.routing import Channel, route
 from casedraw.draw.beacons import hashchain_anchor, hashchain_value
@@ -47,7 +49,9 @@ from casedraw.ledger.events import (
 )
 from casedraw.ledger.merkle import consistency_proof, inclusion_proof, leaf_hash
 from casedraw.ledger.merkle import root as merkle_root
+from casedraw.ledger.replay import Replayer
 from casedraw.services.setup import default_procedures, default_routing
+from casedraw.store import schema
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "vectors"
 AT = "2026-03-02T04:00:00.000000Z"
@@ -338,10 +342,79 @@ def log() -> dict[str, object]:
     }
 
 
+def history() -> dict[str, object]:
+    """A small history through every procedure, built by the production services with a fixed clock,
+    salts and keys: its public bodies must replay without a discrepancy (docs/ALGORITHM.md, 9)."""
+    import tempfile
+
+    from casedraw.services import Context
+    from casedraw.services import procedures as proc
+    from casedraw.services.intake import submit_documents
+    from casedraw.services.registry import import_bailiffs
+    from casedraw.services.rounds import run_round
+    from casedraw.services.setup import initialise
+    from casedraw.store.repository import Store
+
+    now = [dt.datetime(2026, 3, 2, 4, 0, tzinfo=dt.UTC)]
+    salts = iter(range(10**6))
+
+    def acting(role: str, ident: str) -> Context:
+        return Context(Actor(role, ident), clock=lambda: now[0], salt=lambda: next(salts).to_bytes(16, "big"))
+
+    def person(n: int) -> str:
+        return next(x for serial in range(2 * n, 2 * n + 40) if (x := make_iin(dt.date(1980, 5, 17), False, serial)))
+
+    bank = next(x for serial in range(40) if (x := make_bin(dt.date(2001, 2, 1), 4, 0, serial)))
+    bailiffs = [
+        {"licence": f"PB-{n:05d}", "full_name": f"Bailiff {n}", "iin": person(500 + n), "region": region, "district": f"{region} district 1",
+         "status": "active", "chamber_head": "yes" if n in (0, 10) else "no", "allocation_share": "1", "specialisations": "", "conflicts": ""}
+        for n, region in [*((n, "KZ-75") for n in range(6)), *((n, "KZ-71") for n in (10, 11))]
+    ]
+
+    def document(n: int, **changes: str) -> dict[str, str]:
+        return {"claimant_kind": "bank", "claimant_idn": bank, "claimant_name": "Bank", "debtor_idn": person(n), "debtor_name": f"Debtor {n}",
+                "doc_kind": "court_order", "issuing_body": "District court No. 2 of Almaty", "doc_number": f"2-{n:05d}/2026",
+                "doc_date": "2026-02-10", "basis": "debtor_residence", "region": "KZ-75", "category": "recovery_entity",
+                "amount_kzt": f"{100_000 + 37_000 * n}.00", **changes}
+
+    with tempfile.TemporaryDirectory() as work:
+        store = Store.open(f"sqlite:///{work}/history.db")
+        try:
+            system = acting("system", "rounds")
+            initialise(store, acting("ministry", "mj"), secret=bytes(32), affinity_key=bytes(range(32)))
+            import_bailiffs(store, list(enumerate(bailiffs, start=2)), acting("chamber", "registry"))
+            proc.set_member(store, acting("ministry", "mj"), "KZ-75", "commission-kz-75", "commission")
+            rows = [document(n) for n in range(30)] + [document(30, region="KZ-71", lodged_with="KZ-75")]
+            submit_documents(store, list(enumerate(rows, start=2)), acting("claimant", "bank-api"))
+            run_round(store, system)
+            proc.set_self_suspension(store, acting("chamber_head", "PB-00000"), "PB-00000", True, "Chamber duties")
+            proc.record_absence(store, acting("bailiff", "PB-00001"), "PB-00001", dt.date(2026, 3, 3), dt.date(2026, 4, 20), "illness")
+            with store.read() as conn:
+                holder = conn.execute(select(schema.documents.c.assigned_to).where(schema.documents.c.id == 1)).scalar_one()
+            filed = proc.file_application(store, acting("claimant", "bank-api"), 1, bank, "inaction", "No action", ["DC-1"])
+            proc.decide_application(store, acting("commission", "commission-kz-75"), filed.application, "granted", "DC-KZ75-1", "Confirmed")
+            proc.licence_action(store, acting("ministry", "mj"), "PB-00002", "revoked", "MJ order 1")
+            now[0] += dt.timedelta(days=1)  # the long absence begins: released before the next seal
+            submit_documents(store, list(enumerate([document(n) for n in range(31, 41)], start=2)), acting("claimant", "bank-api"))
+            run_round(store, system)
+            with store.read() as conn:
+                moving = conn.execute(select(schema.documents.c.assigned_to).where(schema.documents.c.id == 5)).scalar_one()
+            proc.forward_document(store, acting("bailiff", moving), 5, "KZ-71", "debtor_residence", "Debtor moved")
+            proc.set_self_suspension(store, acting("chamber_head", "PB-00000"), "PB-00000", False, "Back")
+            run_round(store, system)
+            bodies = [e.body().decode() for _, e in store.events()]
+        finally:
+            store.close()
+    replayer = Replayer()
+    for index, body in enumerate(bodies):
+        replayer.feed(index, body.encode())
+    return {"replaced_from_document_1": holder, "bodies_utf8": bodies, "summary": vars(replayer.summary)}
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, data in {"encoding": encoding(), "identifiers": identifiers(), "identity": identity(), "routing": routing(),
-                       "events": events(), "rng": rng(), "quotas": quotas(), "draw": draw(), "log": log()}.items():
+                       "events": events(), "rng": rng(), "quotas": quotas(), "draw": draw(), "log": log(), "history": history()}.items():
         (OUT / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {OUT / name}.json")
 

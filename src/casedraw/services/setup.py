@@ -73,7 +73,9 @@ def issue_config(store: Store, ctx: Context, name: str, value: dict[str, Any], e
         return version
 
 
-def initialise(store: Store, ctx: Context, *, secret: bytes | None = None, routing: RoutingConfig | None = None) -> bool:
+def initialise(
+    store: Store, ctx: Context, *, secret: bytes | None = None, affinity_key: bytes | None = None, routing: RoutingConfig | None = None,
+) -> bool:
     """Record the default configuration and a hash-chain anchor unless present; True if recorded now.
 
     The hash-chain secret and the affinity key stay with the operator (table
@@ -85,7 +87,7 @@ def initialise(store: Store, ctx: Context, *, secret: bytes | None = None, routi
         at, today = writer.stamp(ctx)
         chain_secret = secret or os.urandom(32)
         writer.conn.execute(insert(schema.operator_secrets), [
-            {"name": AFFINITY_KEY, "value": os.urandom(32)},
+            {"name": AFFINITY_KEY, "value": affinity_key or os.urandom(32)},
             {"name": hashchain_secret_name(1), "value": chain_secret},
             {"name": LOG_KEY, "value": os.urandom(32)},
         ])
