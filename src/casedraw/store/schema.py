@@ -96,6 +96,7 @@ documents = Table(
     Column("pending_reasons", Text),  # canonical JSON [[reason, bailiffs], ...] while nobody is eligible
     Index("ix_documents_region_status", "region", "status"),
     Index("ix_documents_status_channel", "status", "channel"),
+    Index("ix_documents_assigned_to", "assigned_to"),  # a bailiff's open proceedings, for redistribution
 )
 
 rounds = Table(

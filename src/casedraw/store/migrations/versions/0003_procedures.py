@@ -22,6 +22,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("self_suspended", sa.Boolean, nullable=False, server_default=sa.false()))
     with op.batch_alter_table("documents") as batch:
         batch.add_column(sa.Column("pending_reasons", sa.Text))
+    op.create_index("ix_documents_assigned_to", "documents", ["assigned_to"])
     with op.batch_alter_table("config_versions") as batch:
         batch.alter_column("effective", server_default=None)
     with op.batch_alter_table("bailiffs") as batch:
@@ -87,6 +88,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("document_exclusions", "document_moves", "applications", "absences", "chamber_members"):
         op.drop_table(table)
+    op.drop_index("ix_documents_assigned_to", "documents")
     with op.batch_alter_table("documents") as batch:
         batch.drop_column("pending_reasons")
     with op.batch_alter_table("bailiffs") as batch:
