@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from casedraw.domain.model import Bailiff, Document
@@ -55,6 +56,16 @@ SYSTEM = Actor("system", "casedraw")
 def format_time(moment: dt.datetime) -> str:
     """UTC with microseconds and a Z, the one form times take in the log."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def kz_day(at: str) -> dt.date:
+    """The date in Kazakhstan (UTC+5) of a log time: the UTC date, or the next one from 19:00 UTC."""
+    return _kz_day(at[:10], at[11:13] >= "19")
+
+
+@lru_cache(maxsize=64)
+def _kz_day(utc_date: str, after_19: bool) -> dt.date:  # a log holds few distinct days: parse each once
+    return dt.date.fromisoformat(utc_date) + dt.timedelta(days=after_19)
 
 
 def _commit(private: Mapping[str, Any]) -> tuple[str, bytes]:

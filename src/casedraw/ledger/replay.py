@@ -16,10 +16,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import time
 from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from casedraw.domain.calendar import add_working_days
@@ -45,9 +45,8 @@ from casedraw.draw.config import CONFIGURATIONS
 from casedraw.draw.engine import UNIT, DrawState, Reason, RegionState, draw_round
 from casedraw.draw.protocol import drawn_data, round_seed, sealed_inputs, state_digest
 from casedraw.ledger import canonical
-from casedraw.ledger.events import EventKind
+from casedraw.ledger.events import EventKind, kz_day
 
-_KZ = dt.timedelta(hours=5)
 _PUBLIC_EXCLUSIONS = frozenset({str(Reason.REPLACED), str(Reason.REDISTRIBUTED)})  # follow from the log
 _CATEGORIES = frozenset(c.value for c in Category)
 _CATEGORY_LIST = sorted(_CATEGORIES)
@@ -306,8 +305,7 @@ class Replayer:
     def expected_seal(self, d: dict[str, Any], at: str) -> dict[str, Any]:
         """The seal that must follow from the log so far, given the parts only the operator knows
         (which documents were excluded for private conflicts) and the choice of beacon source."""
-        moment = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")
-        day = (moment + _KZ).date()
+        day = kz_day(at)
         documents = sorted(self.waiting)
         regions = sorted({self.waiting[doc][0] for doc in documents})
         roster = [
@@ -333,7 +331,7 @@ class Replayer:
             chain = len(self.anchors)
             beacon = {"source": "hashchain", "chain": chain, "index": self.anchors[chain][1] + 1}
         else:
-            beacon = {"source": "drand-quicknet", "chain": QUICKNET.chain_hash, "index": target_round(QUICKNET, calendar.timegm(moment.utctimetuple()))}
+            beacon = {"source": "drand-quicknet", "chain": QUICKNET.chain_hash, "index": target_round(QUICKNET, calendar.timegm(time.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")))}
         return {
             "round": self.summary.rounds + 1,
             "day": day.isoformat(),
@@ -424,8 +422,8 @@ class Replayer:
             self.waiting[doc] = facts
             self.exclusions.setdefault(doc, []).append((licence, reason))
             released.append(doc)
-        region = self.state.region(b["region"]) if not released else self.state.region(self.waiting[released[0]][0])
-        return sorted(released), {"vtime": region.vtime.get(licence, 0), "open": region.open_count.get(licence, 0), "load": region.load.get(licence, 0)}
+        # A portfolio's documents are all in one region (a transfer releases them before any new draw).
+        return sorted(released), {"vtime": rs.vtime[licence], "open": rs.open_count[licence], "load": rs.load[licence]}
 
     def _check_release(self, e: _Step, found: object, expected: dict[str, Any]) -> None:
         diff = first_difference(expected, found)
@@ -628,8 +626,8 @@ class _Step:
 
     @property
     def day(self) -> dt.date:
-        """The event's date in Kazakhstan (UTC+5): the UTC date, or the next one from 19:00 UTC."""
-        return _kz_day(self.at[:10], self.at[11:13] >= "19")
+        """The event's date in Kazakhstan."""
+        return kz_day(self.at)
 
     @property
     def role(self) -> str:
@@ -641,11 +639,6 @@ class _Step:
 
     def fail(self, what: str, expected: object = None, found: object = None) -> Discrepancy:
         return Discrepancy(self.index, self.kind, what, expected, found)
-
-
-@lru_cache(maxsize=64)
-def _kz_day(utc_date: str, after_19: bool) -> dt.date:  # a log holds few distinct days: parse each once
-    return dt.date.fromisoformat(utc_date) + dt.timedelta(days=after_19)
 
 
 _AFFINITY_SHAPE = re.compile(r"[0-9a-f]{32}")

@@ -15,7 +15,8 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, select
 
@@ -45,6 +46,7 @@ from casedraw.services.intake import affinity_hash
 from casedraw.store import schema
 from casedraw.store.repository import AFFINITY_KEY, Store, Writer
 
+E = TypeVar("E", bound=StrEnum)
 ABSENCE_KINDS = ("leave", "illness", "other")
 MAX_NOTE = 2000
 
@@ -56,6 +58,13 @@ class ProcedureRefused(ValueError):
 def _need(condition: bool, message: str) -> None:
     if not condition:
         raise ProcedureRefused(message)
+
+
+def _choice(field: str, kind: type[E], value: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise ProcedureRefused(f"{field}: {value!r} is not one of {', '.join(m.value for m in kind)}") from None
 
 
 def _text(field: str, value: str, *, required: bool = True) -> str:
@@ -78,10 +87,9 @@ def _is_head_of(conn: Connection, actor: Actor, region: str) -> bool:
     return row is not None and row.chamber_head and row.region == region
 
 
-def _is_member(conn: Connection, actor: Actor, region: str, role: MemberRole) -> bool:
+def _is_member(conn: Connection, member: str, region: str, role: str) -> bool:
     m = schema.chamber_members
-    row = conn.execute(select(m.c.active).where(m.c.region == region, m.c.member == actor.id, m.c.role == str(role))).one_or_none()
-    return row is not None and row.active
+    return bool(conn.execute(select(m.c.active).where(m.c.region == region, m.c.member == member, m.c.role == role)).scalar_one_or_none())
 
 
 def _no_round_open(conn: Connection, what: str) -> None:
@@ -95,27 +103,31 @@ def _no_round_open(conn: Connection, what: str) -> None:
 def set_member(store: Store, ctx: Context, region: str, member: str, role: str, active: bool = True) -> None:
     """Appoint (or remove) a member of a regional chamber's disciplinary commission or staff."""
     _need(region in REGIONS, f"region: {region!r} is not an ISO 3166-2:KZ region code")
-    _need(role in {str(r) for r in MemberRole}, f"role: {role!r} is not commission or staff")
+    _choice("role", MemberRole, role)
     _need(bool(member.strip()) and len(member) <= 64, "member: an account identifier of 1 to 64 characters")
     with store.write() as writer:
         at, _ = writer.stamp(ctx)
         conn = writer.conn
         _need(ctx.actor.role == "ministry" or _is_head_of(conn, ctx.actor, region),
               f"actor: only the ministry or the chamber head of {region} appoints members")
-        m = schema.chamber_members
-        current = conn.execute(select(m.c.active).where(m.c.region == region, m.c.member == member, m.c.role == role)).scalar_one_or_none()
-        _need(bool(current) != active, f"member: {member} is already {'a' if active else 'not a'} {role} member in {region}")
+        _need(_is_member(conn, member, region, role) != active, f"member: {member} is already {'a' if active else 'not a'} {role} member in {region}")
         writer.append([ev.chamber_member(at, ctx.actor, region, member, role, active)])
 
 
 # --- absences ----------------------------------------------------------------------
 
 
+def absences_on(conn: Connection, day: dt.date) -> list[Absence]:
+    """The absences, not cancelled, that cover `day`."""
+    a = schema.absences
+    return [Absence(*row) for row in conn.execute(select(a.c.licence, a.c.start, a.c.end).where(~a.c.cancelled, a.c.start <= day, a.c.end >= day))]
+
+
 def _may_enter_absence(conn: Connection, actor: Actor, bailiff: Any) -> bool:
     return (
         (actor.role == "bailiff" and actor.id == bailiff.licence)
         or _is_head_of(conn, actor, bailiff.region)
-        or (actor.role == "chamber" and _is_member(conn, actor, bailiff.region, MemberRole.STAFF))
+        or (actor.role == "chamber" and _is_member(conn, actor.id, bailiff.region, MemberRole.STAFF))
     )
 
 
@@ -196,10 +208,7 @@ def licence_action(
     """A licence event from the ministry (or the Republican Chamber for expulsion); if it takes the
     bailiff out of the draw or out of the district, its open proceedings are released at once to be
     drawn among the region's eligible bailiffs in the next round."""
-    try:
-        act = LicenceAction(action)
-    except ValueError:
-        raise ProcedureRefused(f"action: {action!r} is not one of {', '.join(a.value for a in LicenceAction)}") from None
+    act = _choice("action", LicenceAction, action)
     reference = _text("reference", reference)
     note = _text("note", note, required=False)
     _need(region is None or region in REGIONS, f"region: {region!r} is not an ISO 3166-2:KZ region code")
@@ -256,14 +265,11 @@ def release_due(writer: Writer, ctx: Context, at: str, today: dt.date) -> list[R
     """Before a round is sealed: release the portfolios of bailiffs out of the draw (licence not
     active) or absent today for longer than the configured limit."""
     conn = writer.conn
-    config = Store.config_in_force(conn, "procedures", today)[1]
-    b, d, a = schema.bailiffs, schema.documents, schema.absences
+    config = Store.procedure_config(conn, today)
+    b, d = schema.bailiffs, schema.documents
     holders = set(conn.execute(select(d.c.assigned_to).where(d.c.status == "assigned").group_by(d.c.assigned_to)).scalars())
     inactive = {lic for lic, status in conn.execute(select(b.c.licence, b.c.status)) if status != LicenceStatus.ACTIVE and lic in holders}
-    long_absent = {
-        row.licence for row in conn.execute(select(a.c.licence, a.c.start, a.c.end).where(~a.c.cancelled, a.c.start <= today, a.c.end >= today))
-        if row.licence in holders and Absence(row.licence, row.start, row.end).is_long(config)  # type: ignore[arg-type]
-    }
+    long_absent = {a.licence for a in absences_on(conn, today) if a.licence in holders and a.is_long(config)}
     released = []
     for licence in sorted(inactive | long_absent):
         cause = ReleaseCause.LICENCE if licence in inactive else ReleaseCause.LONG_ABSENCE
@@ -286,10 +292,7 @@ def file_application(
     store: Store, ctx: Context, doc: int, claimant_idn: str, grounds: str, statement: str, references: list[str],
 ) -> Filed:
     """The claimant asks the region's disciplinary commission to replace the document's bailiff."""
-    try:
-        Grounds(grounds)
-    except ValueError:
-        raise ProcedureRefused(f"grounds: {grounds!r} is not one of {', '.join(g.value for g in Grounds)}") from None
+    _choice("grounds", Grounds, grounds)
     statement = _text("statement", statement)
     references = [_text("references", r) for r in references]
     _need(ctx.actor.role == "claimant", "actor: paragraph 12 applications are filed by the claimant")
@@ -307,8 +310,7 @@ def file_application(
         under_review = conn.execute(select(ap.c.id).where(ap.c.doc == doc, ap.c.status == "review")).scalar_one_or_none()
         _need(under_review is None, f"doc: application {under_review} for document {doc} is still under review")
         bailiff = _bailiff(conn, row.assigned_to)
-        config: Any = Store.config_in_force(conn, "procedures", today)[1]
-        deadline = add_working_days(today, config.decision_working_days)
+        deadline = add_working_days(today, Store.procedure_config(conn, today).decision_working_days)
         number = _count(conn, ap) + 1
         private = {"claimant": claimant_idn, "statement": statement, "references": references}
         writer.append([ev.application_filed(at, ctx.actor, number, doc, bailiff.licence, bailiff.region, grounds, deadline, private, ctx.salt())])
@@ -318,10 +320,7 @@ def file_application(
 def decide_application(store: Store, ctx: Context, application: int, decision: str, reference: str, reasons: str) -> Released | None:
     """A member of the region's disciplinary commission grants or refuses; a grant sends the
     document back to the draw with the replaced bailiff excluded."""
-    try:
-        verdict = Decision(decision)
-    except ValueError:
-        raise ProcedureRefused(f"decision: {decision!r} is not granted or refused") from None
+    verdict = _choice("decision", Decision, decision)
     reference = _text("reference", reference)
     reasons = _text("reasons", reasons)
     with store.write() as writer:
@@ -331,7 +330,7 @@ def decide_application(store: Store, ctx: Context, application: int, decision: s
         row = conn.execute(select(ap).where(ap.c.id == application)).one_or_none()
         _need(row is not None, f"application: {application} was not filed")
         _need(row.status == "review", f"application: {application} was already {row.status}")
-        _need(ctx.actor.role == "commission" and _is_member(conn, ctx.actor, row.region, MemberRole.COMMISSION),
+        _need(ctx.actor.role == "commission" and _is_member(conn, ctx.actor.id, row.region, MemberRole.COMMISSION),
               f"actor: only a member of the {row.region} disciplinary commission decides this application")
         released = None
         d = schema.documents
@@ -349,7 +348,7 @@ def decide_application(store: Store, ctx: Context, application: int, decision: s
 def forward_document(store: Store, ctx: Context, doc: int, to_region: str, basis: str, note: str = "") -> None:
     """Send a document to the region its territoriality basis points to; drawn there in the next round."""
     _need(to_region in REGIONS, f"to: {to_region!r} is not an ISO 3166-2:KZ region code")
-    _need(basis in {b.value for b in Basis}, f"basis: {basis!r} is not a territoriality basis")
+    _choice("basis", Basis, basis)
     note = _text("note", note, required=False)
     with store.write() as writer:
         at, _ = writer.stamp(ctx)

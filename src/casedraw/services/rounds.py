@@ -39,7 +39,7 @@ from casedraw.draw.engine import DrawState, Reason, RegionState, draw_round
 from casedraw.draw.protocol import drawn_data, round_seed, sealed_inputs, state_digest
 from casedraw.ledger.events import Event, round_drawn, round_randomness, round_sealed
 from casedraw.services import Context
-from casedraw.services.procedures import release_due
+from casedraw.services.procedures import absences_on, release_due
 from casedraw.store import schema
 from casedraw.store.repository import Store, hashchain_secret_name, rows_in
 
@@ -91,7 +91,7 @@ def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | Non
             return None
         regions = sorted({r.region for r in rows})
         bailiffs = [b for b in store.bailiffs(conn).values() if b.region in regions]
-        absent = _absent_on(conn, today)
+        absent = {a.licence for a in absences_on(conn, today)}
         suspended = set(conn.execute(select(schema.bailiffs.c.licence).where(schema.bailiffs.c.self_suspended)).scalars())
         roster = [
             [b.licence, b.region, str(b.status), b.share_milli, list(b.specialisations), b.licence in absent, b.licence in suspended]
@@ -119,11 +119,6 @@ def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | Non
             "state": state_digest(state),
         })])
         return round_no
-
-
-def _absent_on(conn: Connection, day: dt.date) -> set[str]:
-    a = schema.absences
-    return set(conn.execute(select(a.c.licence).where(~a.c.cancelled, a.c.start <= day, a.c.end >= day)).scalars())
 
 
 def _exclusions(conn: Connection, rows: list[Any], bailiffs: list[Any]) -> list[list[object]]:

@@ -16,7 +16,7 @@ from casedraw.domain.model import Bailiff, LicenceStatus
 from casedraw.domain.procedures import ProcedureConfig
 from casedraw.domain.routing import RoutingConfig
 from casedraw.draw.config import CONFIGURATIONS, DrawConfig
-from casedraw.ledger.events import Event
+from casedraw.ledger.events import Event, kz_day
 from casedraw.store import schema
 from casedraw.store.db import database_url, make_engine, migrate
 from casedraw.store.projections import apply, insert_ignoring_existing, project
@@ -52,7 +52,7 @@ class Writer:
         at, today = ctx.stamp()
         if at < self.last_at:
             at = self.last_at
-            today = (dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ") + dt.timedelta(hours=5)).date()
+            today = kz_day(at)
         self.last_at = at
         return at, today
 
@@ -124,14 +124,17 @@ class Store:
             raise NotInitialised(f"the database holds no {name} configuration in force yet: run `casedraw init` first")
         return row.version, CONFIGURATIONS[name](json.loads(row.value))
 
-    def routing_config(self, conn: Connection, day: dt.date | None = None) -> RoutingConfig:
-        return self.config_in_force(conn, "routing", day)[1]  # type: ignore[return-value]
+    @staticmethod
+    def routing_config(conn: Connection, day: dt.date | None = None) -> RoutingConfig:
+        return Store.config_in_force(conn, "routing", day)[1]  # type: ignore[return-value]
 
-    def draw_config(self, conn: Connection, version: int | None = None, day: dt.date | None = None) -> tuple[int, DrawConfig]:
-        return self.config_in_force(conn, "draw", day, version)  # type: ignore[return-value]
+    @staticmethod
+    def draw_config(conn: Connection, version: int | None = None, day: dt.date | None = None) -> tuple[int, DrawConfig]:
+        return Store.config_in_force(conn, "draw", day, version)  # type: ignore[return-value]
 
-    def procedure_config(self, conn: Connection, day: dt.date) -> ProcedureConfig:
-        return self.config_in_force(conn, "procedures", day)[1]  # type: ignore[return-value]
+    @staticmethod
+    def procedure_config(conn: Connection, day: dt.date) -> ProcedureConfig:
+        return Store.config_in_force(conn, "procedures", day)[1]  # type: ignore[return-value]
 
     @staticmethod
     def config_versions(conn: Connection, name: str | None = None) -> list[Row]:
