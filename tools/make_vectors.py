@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from casedraw.domain.identifiers import check_digit, make_bin, make_iin, validate_idn
 from casedraw.domain.model import Category, Document, document_identity, parse_bailiff, parse_document
+from casedraw.domain.proceedings import deadlines
 from casedraw.domain.routing import Channel, route
 from casedraw.draw.beacons import hashchain_anchor, hashchain_value
 from casedraw.draw.config import DrawConfig, default_config, unit_config
@@ -42,6 +43,7 @@ from casedraw.ledger.events import (
     document_registered,
     licence_event,
     portfolio_released,
+    proceeding_step,
     round_drawn,
     round_randomness,
     round_sealed,
@@ -154,7 +156,7 @@ def events() -> list[dict[str, object]]:
     built += [
         round_sealed(AT, SYSTEM, seal),
         round_randomness(AT, SYSTEM, 1, chain.source, chain.index, chain.value, {"chain": "1"}),
-        round_drawn(AT, SYSTEM, scenario["drawn"]),  # type: ignore[arg-type]
+        round_drawn(AT, SYSTEM, {**scenario["drawn"], "deadlines": deadlines(DAY, default_procedures())}),  # type: ignore[dict-item]
         # The procedures (section 9); their order here shows the encoding, not a replayable history.
         chamber_member(AT, Actor("ministry", "mj"), "KZ-75", "commission-almaty-1", "commission", True),
         absence_recorded(AT, Actor("bailiff", "PB-00001"), 1, "PB-00001", DAY, DAY + dt.timedelta(days=13), "leave", "", salt(4)),
@@ -163,12 +165,20 @@ def events() -> list[dict[str, object]]:
         self_suspension(AT, Actor("chamber_head", "PB-00001"), "PB-00001", True, "chamber duties", salt(7)),
         licence_event(AT, Actor("ministry", "mj"), "PB-00001", "revoked", "MJ order 12-345", {"status": "revoked"}, "", salt(8)),
         portfolio_released(AT, SYSTEM, "PB-00001", "licence", [1], {"vtime": 0, "open": 0, "load": 0}),
-        application_filed(AT, CLAIMANT, 1, 1, "PB-00001", "KZ-75", "inaction", DAY + dt.timedelta(days=16),
+        application_filed(AT, CLAIMANT, 1, 1, "PB-00001", "KZ-75", "inaction", DAY + dt.timedelta(days=16), ["acknowledge"],
                           {"claimant": "940140000385", "statement": "No action for 3 months", "references": ["DC-2026/17"]}, salt(9)),
         application_decided(AT, Actor("commission", "commission-almaty-1"), 1, 1, "granted", "DC-KZ75-2026-004",
-                            {"licence": "PB-00001", "state": {"vtime": 0, "open": 0, "load": 0}}, "Grounds confirmed", salt(10)),
+                            {"licence": "PB-00001", "state": {"vtime": 0, "open": 0, "load": 0}, "affinity_ended": _key(1)}, "Grounds confirmed", salt(10)),
         document_forwarded(AT, Actor("bailiff", "PB-00002"), 1, "KZ-75", "KZ-71", "debtor_residence", _key(2),
-                           {"licence": "PB-00002", "state": {"vtime": 0, "open": 0, "load": 0}}, "debtor moved", salt(11)),
+                           {"licence": "PB-00002", "state": {"vtime": 0, "open": 0, "load": 0}, "affinity_ended": None}, "debtor moved", salt(11)),
+        # The proceedings after the draw (section 10).
+        proceeding_step(AT, PB1, "acknowledged", 1, {}, None, salt(12)),
+        proceeding_step(AT, PB1, "initiated", 1, {}, {"resolution": "PB-00001/2026-000017"}, salt(13)),
+        proceeding_step(AT, PB1, "recovered", 1, {"recovered_bp": 4000}, {"amount_tiyn": 10_000_020, "total_tiyn": 10_000_020}, salt(14)),
+        proceeding_step(AT, PB1, "suspended", 1, {"suspension": 1}, {"reason": "Debtor's appeal"}, salt(15)),
+        proceeding_step(AT, PB1, "resumed", 1, {}, {"reason": "Appeal dismissed"}, salt(16)),
+        proceeding_step(AT, PB1, "closed", 1, {"reason": "impossible", "recovered_bp": 4000, "state": {"open": 0, "load": 0},
+                                               "affinity_ended": _key(1)}, {"note": "No property found"}, salt(17)),
     ]
     return [
         {
@@ -342,6 +352,9 @@ def log() -> dict[str, object]:
     }
 
 
+PB1 = Actor("bailiff", "PB-00001")
+
+
 def history() -> dict[str, object]:
     """A small history through every procedure, built by the production services with a fixed clock,
     salts and keys: its public bodies must replay without a discrepancy (docs/ALGORITHM.md, 9)."""
@@ -350,6 +363,7 @@ def history() -> dict[str, object]:
     from casedraw.services import Context
     from casedraw.services import procedures as proc
     from casedraw.services.intake import submit_documents
+    from casedraw.services.proceedings import StepRequest, record_steps
     from casedraw.services.registry import import_bailiffs
     from casedraw.services.rounds import run_round
     from casedraw.services.setup import initialise
@@ -401,6 +415,26 @@ def history() -> dict[str, object]:
                 moving = conn.execute(select(schema.documents.c.assigned_to).where(schema.documents.c.id == 5)).scalar_one()
             proc.forward_document(store, acting("bailiff", moving), 5, "KZ-71", "debtor_residence", "Debtor moved")
             proc.set_self_suspension(store, acting("chamber_head", "PB-00000"), "PB-00000", False, "Back")
+            run_round(store, system)
+            now[0] = dt.datetime(2026, 3, 6, 5, 0, tzinfo=dt.UTC)  # the proceedings go on (section 10)
+            with store.read() as conn:
+                d = schema.documents
+                held = list(conn.execute(select(d.c.id, d.c.assigned_to, d.c.amount_tiyn).where(d.c.status == "assigned").order_by(d.c.id)))
+            late = held[0]  # left untouched: its application cites the missed deadlines
+            steps = [
+                (r.assigned_to, StepRequest(r.id, step, amount_tiyn=amount, reason=reason, reference="R-1"))
+                for r in held[1:9]
+                for step, amount, reason in [
+                    ("acknowledged", None, ""), ("initiated", None, ""),
+                    *([("recovered", r.amount_tiyn // 3, ""), ("recovered", r.amount_tiyn - r.amount_tiyn // 3, ""), ("closed", None, "recovered")]
+                      if r.id % 3 == 0 else [("suspended", None, "Appeal"), ("resumed", None, "Dismissed"), ("closed", None, "impossible")]
+                      if r.id % 3 == 1 else [("recovered", r.amount_tiyn // 10, "")]),
+                ]
+            ]
+            outcomes = record_steps(store, acting("bailiff", "batch"), [s for _, s in steps], [Actor("bailiff", lic) for lic, _ in steps])
+            assert all(o.error is None for o in outcomes), [o.error for o in outcomes if o.error]
+            cited = proc.file_application(store, acting("claimant", "bank-api"), late.id, bank, "missed_deadlines", "Not acknowledged", ["-"])
+            proc.decide_application(store, acting("commission", "commission-kz-75"), cited.application, "granted", "DC-KZ75-2", "Deadlines missed")
             run_round(store, system)
             bodies = [e.body().decode() for _, e in store.events()]
         finally:

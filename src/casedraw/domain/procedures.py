@@ -75,21 +75,31 @@ class ProcedureConfig:
 
     decision_working_days: int = 10  # a commission decides a paragraph 12 application within this
     long_absence_days: int = 30  # an absence longer than this releases the bailiff's open proceedings
+    acknowledge_working_days: int = 1  # a bailiff acknowledges an assignment within this
+    initiate_working_days: int = 3  # and initiates proceedings within this (Law on Enforcement Proceedings)
 
     def __post_init__(self) -> None:
-        if not 1 <= self.decision_working_days <= 60:
-            raise ConfigError("procedures.decision_working_days: 1 to 60")
-        if not 1 <= self.long_absence_days <= 366:
-            raise ConfigError("procedures.long_absence_days: 1 to 366")
+        for name, low, high in _CONFIG_RANGES:
+            if not low <= getattr(self, name) <= high:
+                raise ConfigError(f"procedures.{name}: {low} to {high}")
+        if self.initiate_working_days < self.acknowledge_working_days:
+            raise ConfigError("procedures.initiate_working_days: not fewer than acknowledge_working_days")
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> ProcedureConfig:
-        if set(data) != {"decision_working_days", "long_absence_days"}:
-            raise ConfigError("procedures: exactly decision_working_days and long_absence_days")
-        return cls(int(data["decision_working_days"]), int(data["long_absence_days"]))  # type: ignore[call-overload]
+        names = {name for name, _, _ in _CONFIG_RANGES}
+        if set(data) != names:
+            raise ConfigError(f"procedures: exactly {', '.join(sorted(names))}")
+        return cls(**{name: int(data[name]) for name in names})  # type: ignore[call-overload]
 
     def to_json(self) -> dict[str, object]:
-        return {"decision_working_days": self.decision_working_days, "long_absence_days": self.long_absence_days}
+        return {name: getattr(self, name) for name, _, _ in _CONFIG_RANGES}
+
+
+_CONFIG_RANGES = (
+    ("decision_working_days", 1, 60), ("long_absence_days", 1, 366),
+    ("acknowledge_working_days", 1, 30), ("initiate_working_days", 1, 30),
+)
 
 
 MAX_ABSENCE_DAYS = 366

@@ -42,6 +42,13 @@ class EventKind(StrEnum):
     APPLICATION_FILED = "application.filed"
     APPLICATION_DECIDED = "application.decided"
     DOCUMENT_FORWARDED = "document.forwarded"
+    # The life of a document after its draw (docs/ALGORITHM.md, section 10).
+    PROCEEDING_ACKNOWLEDGED = "proceeding.acknowledged"
+    PROCEEDING_INITIATED = "proceeding.initiated"
+    PROCEEDING_RECOVERED = "proceeding.recovered"
+    PROCEEDING_SUSPENDED = "proceeding.suspended"
+    PROCEEDING_RESUMED = "proceeding.resumed"
+    PROCEEDING_CLOSED = "proceeding.closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,10 +247,14 @@ def portfolio_released(at: str, actor: Actor, licence: str, cause: str, document
 
 def application_filed(
     at: str, actor: Actor, application: int, doc: int, licence: str, region: str, grounds: str, deadline: dt.date,
-    private: Mapping[str, Any], salt: bytes,
+    overdue: list[str], private: Mapping[str, Any], salt: bytes,
 ) -> Event:
-    """`private`: the claimant's identifier, the grounds in words and the references of attached decisions."""
-    data = {"application": application, "doc": doc, "licence": licence, "region": region, "grounds": grounds, "deadline": deadline.isoformat()}
+    """`overdue`: the deadlines the bailiff had missed on filing, which the application cites;
+    `private`: the claimant's identifier, the grounds in words and the references of attached decisions."""
+    data = {
+        "application": application, "doc": doc, "licence": licence, "region": region, "grounds": grounds,
+        "deadline": deadline.isoformat(), "overdue": overdue,
+    }
     return _with_private(EventKind.APPLICATION_FILED, at, actor, data, dict(private), salt)
 
 
@@ -261,3 +272,28 @@ def document_forwarded(
 ) -> Event:
     data = {"doc": doc, "from": from_region, "to": to_region, "basis": basis, "affinity": affinity, "released": None if released is None else dict(released)}
     return _with_private(EventKind.DOCUMENT_FORWARDED, at, actor, data, {"note": note}, salt)
+
+
+# --- proceedings after the draw ------------------------------------------------------
+# The acting bailiff is `by`; `licence` repeats it so the body says whose proceeding it is.
+
+PROCEEDING_KINDS = {
+    "acknowledged": EventKind.PROCEEDING_ACKNOWLEDGED,
+    "initiated": EventKind.PROCEEDING_INITIATED,
+    "recovered": EventKind.PROCEEDING_RECOVERED,
+    "suspended": EventKind.PROCEEDING_SUSPENDED,
+    "resumed": EventKind.PROCEEDING_RESUMED,
+    "closed": EventKind.PROCEEDING_CLOSED,
+}
+
+
+def proceeding_step(
+    at: str, actor: Actor, step: str, doc: int, public: Mapping[str, Any], private: Mapping[str, Any] | None, salt: bytes,
+) -> Event:
+    """One step of a proceeding: `public` holds the step's own public fields (section 10), `private`
+    what only the parties see (the resolution's number, amounts in tiyn, reasons in words)."""
+    data = {"doc": doc, "licence": actor.id, **public}
+    kind = PROCEEDING_KINDS[step]
+    if private is None:
+        return Event(kind, at, actor, data)
+    return _with_private(kind, at, actor, data, dict(private), salt)

@@ -38,6 +38,18 @@ from casedraw.domain.procedures import (
     licence_refusal,
     new_absence_refusal,
 )
+from casedraw.domain.proceedings import (
+    FULL_BP,
+    TRANSITIONS,
+    ClosureReason,
+    Overdue,
+    Stage,
+    Step,
+    closure_refusal,
+    deadlines,
+    overdue_steps,
+    step_refusal,
+)
 from casedraw.domain.regions import REGIONS
 from casedraw.domain.routing import Channel
 from casedraw.draw.beacons import QUICKNET, BeaconInvalid, drand_randomness, hashchain_verify, target_round
@@ -112,26 +124,89 @@ class Summary:
     released: int = 0
     forwarded: int = 0
     applications: int = 0
+    closed: int = 0
 
 
 @dataclass
 class Portfolio:
-    """A bailiff's open documents, packed: a log of a million documents stays in memory cheaply."""
+    """A bailiff's documents, packed: a log of a million documents stays in memory cheaply.
+
+    Entries are never moved while the portfolio is in use: a document that leaves (closed or
+    released) is only marked dead, so positions stay valid; `compact` drops dead entries once they
+    are the majority.
+    """
 
     docs: array = field(default_factory=lambda: array("q"))
     facts: array = field(default_factory=lambda: array("q"))  # region, category and weight in one integer
     affinity: bytearray = field(default_factory=bytearray)  # 16 bytes per document
+    alive: bytearray = field(default_factory=bytearray)
+    live: int = 0
 
-    def add(self, doc: int, region: str, category: str, weight: int, affinity: str) -> None:
+    def add(self, doc: int, region: str, category: str, weight: int, affinity: str) -> int:
         self.docs.append(doc)
         self.facts.append((_REGION_LIST.index(region) << 16) | (_CATEGORY_LIST.index(category) << 8) | weight)
         self.affinity += bytes.fromhex(affinity)
+        self.alive.append(1)
+        self.live += 1
+        return len(self.docs) - 1
 
-    def take(self, position: int) -> tuple[int, tuple[str, str, int, str]]:
-        doc, packed = self.docs.pop(position), self.facts.pop(position)
-        key = self.affinity[16 * position:16 * position + 16].hex()
-        del self.affinity[16 * position:16 * position + 16]
-        return doc, (_REGION_LIST[packed >> 16], _CATEGORY_LIST[(packed >> 8) & 0xFF], packed & 0xFF, key)
+    def facts_at(self, position: int) -> tuple[str, str, int, str]:
+        packed = self.facts[position]
+        return _REGION_LIST[packed >> 16], _CATEGORY_LIST[(packed >> 8) & 0xFF], packed & 0xFF, self.affinity[16 * position:16 * position + 16].hex()
+
+    def drop(self, position: int) -> None:
+        self.alive[position] = 0
+        self.live -= 1
+
+    def open_positions(self) -> list[int]:
+        return [i for i, alive in enumerate(self.alive) if alive]
+
+    def holds_key(self, key: bytes) -> bool:
+        """Whether an open document of this portfolio has this affinity key."""
+        start = 0
+        while (found := self.affinity.find(key, start)) >= 0:
+            if found % 16 == 0 and self.alive[found // 16]:
+                return True
+            start = found + 1
+        return False
+
+    def compact(self) -> Portfolio:
+        kept = Portfolio()
+        for i in self.open_positions():
+            kept.add(self.docs[i], *self.facts_at(i))
+        return kept
+
+
+@dataclass
+class Proceedings:
+    """Per document, indexed by its number: whose open proceeding it is and how far it has gone.
+
+    Dense arrays rather than objects, so a log of millions of documents replays in little memory.
+    """
+
+    stage: bytearray = field(default_factory=lambda: bytearray(1))  # a Stage; index 0 is unused
+    holder: array = field(default_factory=lambda: array("i", [-1]))  # index into Replayer.licences
+    position: array = field(default_factory=lambda: array("i", [-1]))  # in the holder's portfolio
+    acknowledge_by: array = field(default_factory=lambda: array("i", [0]))  # date ordinals
+    initiate_by: array = field(default_factory=lambda: array("i", [0]))
+    recovered_bp: array = field(default_factory=lambda: array("h", [0]))  # of the document, all tenures
+    suspensions: array = field(default_factory=lambda: array("H", [0]))  # in the current tenure
+    has_amount: bytearray = field(default_factory=lambda: bytearray(1))  # 0 for non-property documents
+
+    def register(self, has_amount: bool) -> None:
+        for column, value in ((self.holder, -1), (self.position, -1), (self.acknowledge_by, 0), (self.initiate_by, 0),
+                              (self.recovered_bp, 0), (self.suspensions, 0)):
+            column.append(value)
+        self.stage.append(Stage.NONE)
+        self.has_amount.append(has_amount)
+
+    def assign(self, doc: int, holder: int, position: int, acknowledge_by: int, initiate_by: int) -> None:
+        self.stage[doc], self.holder[doc], self.position[doc] = Stage.ASSIGNED, holder, position
+        self.acknowledge_by[doc], self.initiate_by[doc], self.suspensions[doc] = acknowledge_by, initiate_by, 0
+
+    def leave(self, doc: int) -> None:
+        """The document left its bailiff (released or forwarded): it waits for a draw again."""
+        self.stage[doc], self.holder[doc], self.position[doc] = Stage.NONE, -1, -1
 
 
 @dataclass
@@ -149,6 +224,9 @@ class Replayer:
     waiting: dict[int, tuple[str, str, int, str]] = field(default_factory=dict)  # doc -> region, category, weight, affinity
     exclusions: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # doc -> bailiffs it left (replaced, redistributed)
     portfolios: dict[str, Portfolio] = field(default_factory=dict)
+    docs: Proceedings = field(default_factory=Proceedings)
+    licences: list[str] = field(default_factory=list)  # bailiffs in order of registration
+    licence_index: dict[str, int] = field(default_factory=dict)
     absences: dict[int, Absence | None] = field(default_factory=dict)  # None once cancelled
     absences_of: dict[str, list[int]] = field(default_factory=dict)
     members: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (region, role) -> member ids
@@ -230,6 +308,8 @@ class Replayer:
             **{k: d[k] for k in ("region", "district", "status", "chamber_head", "share_milli", "specialisations")},
             "self_suspended": False, "transfer_due": False,
         }
+        self.licence_index[d["licence"]] = len(self.licences)
+        self.licences.append(d["licence"])
         self.summary.bailiffs += 1
 
     def _bailiff_changed(self, e: _Step, d: dict[str, Any]) -> None:
@@ -273,6 +353,7 @@ class Replayer:
         if len(d["commit"]) != 64:
             raise e.fail("commitment malformed")
         self.summary.documents += 1
+        self.docs.register(d["category"] != Category.NON_PROPERTY)
         if d["channel"] == Channel.PRIVATE_BAILIFF:
             self.waiting[d["doc"]] = (d["region"], d["category"], d["weight"], d["affinity"])
 
@@ -347,8 +428,8 @@ class Replayer:
         if self.open_round is not None:
             raise e.fail(f"round {self.open_round.number} is still open")
         for licence, portfolio in self.portfolios.items():
-            if portfolio.docs and (cause := self.release_due(licence, e.day)) is not None:
-                raise e.fail(f"bailiff {licence} still holds {len(portfolio.docs)} open documents due for redistribution ({cause})")
+            if portfolio.live and (cause := self.release_due(licence, e.day)) is not None:
+                raise e.fail(f"bailiff {licence} still holds {portfolio.live} open documents due for redistribution ({cause})")
         expected = self.expected_seal(d, e.at)
         diff = first_difference(expected, d)
         if diff:
@@ -392,15 +473,20 @@ class Replayer:
         roster, docs = sealed_inputs(r.seal, documents)
         seed = round_seed(r.number, r.randomness, r.body)
         config = self.configs["draw"][r.seal["config"]["draw"] - 1][1]
-        outcome = draw_round(self.state, roster, docs, dt.date.fromisoformat(r.seal["day"]), seed, config)
-        expected = drawn_data(r.number, seed, roster, self.state, outcome)
+        day = dt.date.fromisoformat(r.seal["day"])
+        outcome = draw_round(self.state, roster, docs, day, seed, config)
+        due = deadlines(day, self._config("procedures", day)[1])
+        expected = {**drawn_data(r.number, seed, roster, self.state, outcome), "deadlines": due}
         diff = first_difference(expected, d)
         if diff:
             raise e.fail(f"draw differs at {diff[0]}", diff[1], diff[2])
+        acknowledge_by = dt.date.fromisoformat(due[Overdue.ACKNOWLEDGE]).toordinal()
+        initiate_by = dt.date.fromisoformat(due[Overdue.INITIATE]).toordinal()
         for region in outcome.values():
             for a in region.assignments:
                 facts = self.waiting.pop(a.doc)
-                self.portfolios.setdefault(a.licence, Portfolio()).add(a.doc, *facts)
+                position = self.portfolios.setdefault(a.licence, Portfolio()).add(a.doc, *facts)
+                self.docs.assign(a.doc, self.licence_index[a.licence], position, acknowledge_by, initiate_by)
             self.summary.assignments += len(region.assignments)
         self.summary.pending = sum(len(o.pending) for o in outcome.values())
         self.summary.rounds += 1
@@ -413,8 +499,10 @@ class Replayer:
         b = self.roster[licence]
         portfolio = self.portfolios[licence]
         released = []
-        for position in sorted(positions, reverse=True):
-            doc, facts = portfolio.take(position)
+        for position in positions:
+            doc, facts = portfolio.docs[position], portfolio.facts_at(position)
+            portfolio.drop(position)
+            self.docs.leave(doc)
             rs = self.state.region(facts[0])
             rs.vtime[licence] -= facts[2] * UNIT // b["share_milli"]
             rs.open_count[licence] -= 1
@@ -424,6 +512,37 @@ class Replayer:
             released.append(doc)
         # A portfolio's documents are all in one region (a transfer releases them before any new draw).
         return sorted(released), {"vtime": rs.vtime[licence], "open": rs.open_count[licence], "load": rs.load[licence]}
+
+    def _release_one(self, e: _Step, licence: str, doc: int, reason: str, found: object) -> None:
+        """One document leaves its bailiff (replaced or forwarded); `found` is the logged release."""
+        position = self.docs.position[doc]
+        region, _, _, key = self.portfolios[licence].facts_at(position)
+        _, state = self._release(licence, [position], reason)
+        ended = self._end_affinity(licence, region, key)
+        self._check_release(e, found, {"licence": licence, "state": state, "affinity_ended": ended})
+        self._tidy(licence)
+
+    def _end_affinity(self, licence: str, region: str, key: str) -> str | None:
+        """A debtor follows a bailiff while it holds an open proceeding against the debtor (section 10.3)."""
+        affinity = self.state.region(region).affinity
+        if affinity.get(key) != licence or self.portfolios[licence].holds_key(bytes.fromhex(key)):
+            return None
+        del affinity[key]
+        return key
+
+    def _tidy(self, licence: str) -> None:
+        portfolio = self.portfolios[licence]
+        if len(portfolio.docs) > 64 and 2 * portfolio.live < len(portfolio.docs):
+            kept = self.portfolios[licence] = portfolio.compact()
+            for position, doc in enumerate(kept.docs):
+                self.docs.position[doc] = position
+
+    def _open_at(self, e: _Step, licence: object, doc: object) -> int:
+        """The stage of `doc` if it is a proceeding `licence` holds (open or closed), else a discrepancy."""
+        index = self.licence_index.get(licence) if isinstance(licence, str) else None
+        if not isinstance(doc, int) or not 0 < doc < len(self.docs.stage) or index is None or self.docs.holder[doc] != index:
+            raise e.fail(f"document {doc} is not an open proceeding of {licence}")
+        return self.docs.stage[doc]
 
     def _check_release(self, e: _Step, found: object, expected: dict[str, Any]) -> None:
         diff = first_difference(expected, found)
@@ -512,7 +631,7 @@ class Replayer:
         if set(changes) != expected_keys or (status is not None and changes["status"] != status) or changes.get("region", b["region"]) not in REGIONS:
             raise e.fail("changes do not match the action", sorted(expected_keys), changes)
         b.update(changes)
-        if action is LicenceAction.TRANSFERRED and self.portfolios.get(d["licence"], Portfolio()).docs:
+        if action is LicenceAction.TRANSFERRED and self.portfolios.get(d["licence"], Portfolio()).live:
             b["transfer_due"] = True
         if action in RELEASING_ACTIONS:
             self._drop_affinity(d["licence"])
@@ -527,15 +646,15 @@ class Replayer:
         licence = d["licence"]
         self._bailiff(e, licence)
         portfolio = self.portfolios.get(licence)
-        if portfolio is None or not portfolio.docs:
+        if portfolio is None or not portfolio.live:
             raise e.fail(f"bailiff {licence} holds no open documents")
         self._no_round_open(e)
         due = self.release_due(licence, e.day)
         if due is None or d["cause"] != due:
             raise e.fail("no cause for redistribution", due, d["cause"])
-        if due is ReleaseCause.LONG_ABSENCE:
-            self._drop_affinity(licence)
-        documents, state = self._release(licence, list(range(len(portfolio.docs))), str(Reason.REDISTRIBUTED))
+        self._drop_affinity(licence)  # no open proceeding is left to keep a debtor with this bailiff
+        documents, state = self._release(licence, portfolio.open_positions(), str(Reason.REDISTRIBUTED))
+        self.portfolios[licence] = Portfolio()
         self._check_release(e, d, {"licence": licence, "cause": str(due), "documents": documents, "state": state})
         self.roster[licence]["transfer_due"] = False
         self.summary.released += len(documents)
@@ -551,9 +670,14 @@ class Replayer:
             raise e.fail("paragraph 12 applications are filed by the claimant", None, e.by)
         Grounds(d["grounds"])
         licence, doc = d["licence"], d["doc"]
-        portfolio = self.portfolios.get(licence)
-        if portfolio is None or doc not in portfolio.docs:
-            raise e.fail(f"document {doc} is not an open proceeding of {licence}")
+        stage = self._open_at(e, licence, doc)
+        if stage == Stage.CLOSED:
+            raise e.fail(f"document {doc} is closed")
+        overdue = overdue_steps(
+            Stage(stage), e.day, dt.date.fromordinal(self.docs.acknowledge_by[doc]), dt.date.fromordinal(self.docs.initiate_by[doc]),
+        )
+        if d["overdue"] != overdue:
+            raise e.fail("overdue is not the deadlines missed on filing", overdue, d["overdue"])
         if any(a.doc == doc and not a.decided for a in self.applications.values()):
             raise e.fail(f"document {doc} already has an application under review")
         _, config = self._config("procedures", e.day)
@@ -574,15 +698,16 @@ class Replayer:
         decision = Decision(d["decision"])
         if not isinstance(d["reference"], str) or not d["reference"].strip():
             raise e.fail("reference: the decision's reference is required")
-        expected: dict[str, Any] | None = None
-        portfolio = self.portfolios.get(application.licence)
-        if decision is Decision.GRANTED and portfolio is not None and application.doc in portfolio.docs:
+        if decision is Decision.GRANTED and self._holds_open(application.licence, application.doc):
             self._no_round_open(e)
-            _, state = self._release(application.licence, [portfolio.docs.index(application.doc)], str(Reason.REPLACED))
-            expected = {"licence": application.licence, "state": state}
+            self._release_one(e, application.licence, application.doc, str(Reason.REPLACED), d["released"])
             self.summary.released += 1
-        self._check_release(e, d["released"], expected)  # type: ignore[arg-type]
+        else:
+            self._check_release(e, d["released"], None)  # type: ignore[arg-type]
         application.decided = True
+
+    def _holds_open(self, licence: str, doc: int) -> bool:
+        return self.docs.holder[doc] == self.licence_index[licence] and Stage.NONE < self.docs.stage[doc] < Stage.CLOSED
 
     def _document_forwarded(self, e: _Step, d: dict[str, Any]) -> None:
         doc = d["doc"]
@@ -593,13 +718,11 @@ class Replayer:
         # An assigned document names the bailiff it leaves; that is checked against the portfolio.
         holder = d["released"]["licence"] if isinstance(d["released"], dict) else None
         if holder is not None:
-            if doc not in self.portfolios.get(holder, Portfolio()).docs:
-                raise e.fail(f"document {doc} is not an open proceeding of {holder}")
+            if self._open_at(e, holder, doc) == Stage.CLOSED:
+                raise e.fail(f"document {doc} is closed")
             if not ((e.role == "bailiff" and e.id == holder) or self._is_head_of(e, self.roster[holder]["region"])):
                 raise e.fail("an assigned document is forwarded by its bailiff or the chamber head", None, e.by)
-            portfolio = self.portfolios[holder]
-            _, state = self._release(holder, [portfolio.docs.index(doc)], str(Reason.REDISTRIBUTED))
-            self._check_release(e, d["released"], {"licence": holder, "state": state})
+            self._release_one(e, holder, doc, str(Reason.REDISTRIBUTED), d["released"])
         elif doc in self.waiting:
             if e.role not in ("system", "chamber_head", "chamber"):
                 raise e.fail("a waiting document is forwarded at intake or by the chamber", None, e.by)
@@ -612,6 +735,72 @@ class Replayer:
         self.waiting[doc] = (d["to"], category, weight, d["affinity"])
         self.exclusions.pop(doc, None)  # they named bailiffs of the region it leaves
         self.summary.forwarded += 1
+
+    # --- proceedings after the draw (docs/ALGORITHM.md, section 10) ---------------------
+
+    def _step(self, e: _Step, d: dict[str, Any], step: Step, fields: frozenset[str]) -> int:
+        """Checks every step shares: its fields, that its bailiff records it, and that the stage allows it."""
+        if set(d) != fields:
+            raise e.fail(f"fields of {e.kind} are not {sorted(fields)}", sorted(fields), sorted(d))
+        if e.role != "bailiff" or e.id != d["licence"]:
+            raise e.fail("a proceeding's steps are recorded by the bailiff who holds it", d["licence"], e.by)
+        doc = d["doc"]
+        refusal = step_refusal(step, Stage(self._open_at(e, d["licence"], doc)))
+        if refusal:
+            raise e.fail(refusal)
+        self.docs.stage[doc] = TRANSITIONS[step][0]
+        return doc  # type: ignore[no-any-return]
+
+    def _acknowledged(self, e: _Step, d: dict[str, Any]) -> None:
+        self._step(e, d, Step.ACKNOWLEDGED, _PLAIN)
+
+    def _initiated(self, e: _Step, d: dict[str, Any]) -> None:
+        self._step(e, d, Step.INITIATED, _COMMITTED)
+
+    def _resumed(self, e: _Step, d: dict[str, Any]) -> None:
+        self._step(e, d, Step.RESUMED, _COMMITTED)
+
+    def _suspended(self, e: _Step, d: dict[str, Any]) -> None:
+        doc = self._step(e, d, Step.SUSPENDED, _COMMITTED | {"suspension"})
+        number = self.docs.suspensions[doc] + 1
+        if d["suspension"] != number:
+            raise e.fail("suspension number out of order", number, d["suspension"])
+        self.docs.suspensions[doc] = number
+
+    def _recovered(self, e: _Step, d: dict[str, Any]) -> None:
+        doc = self._step(e, d, Step.RECOVERED, _COMMITTED | {"recovered_bp"})
+        if not self.docs.has_amount[doc]:
+            raise e.fail(f"document {doc} is non-property: there is no amount to recover")
+        before, after = self.docs.recovered_bp[doc], d["recovered_bp"]
+        if not isinstance(after, int) or not before <= after <= FULL_BP:
+            raise e.fail("recovered_bp must not fall and is at most 10000", f"{before}..{FULL_BP}", after)
+        self.docs.recovered_bp[doc] = after
+
+    def _closed(self, e: _Step, d: dict[str, Any]) -> None:
+        licence = d["licence"]
+        doc = self._step(e, d, Step.CLOSED, _COMMITTED | {"reason", "recovered_bp", "state", "affinity_ended"})
+        self._no_round_open(e)  # the bailiff's open count and the debtor's affinity are inputs of the next draw
+        reason = ClosureReason(d["reason"])
+        bp, has_amount = self.docs.recovered_bp[doc], bool(self.docs.has_amount[doc])
+        refusal = closure_refusal(reason, bp, has_amount)
+        if refusal:
+            raise e.fail(refusal)
+        final_bp = FULL_BP if reason is ClosureReason.RECOVERED else bp  # a non-property document executed in full
+        position = self.docs.position[doc]
+        portfolio = self.portfolios[licence]
+        region, _, weight, key = portfolio.facts_at(position)
+        portfolio.drop(position)
+        rs = self.state.region(region)
+        rs.open_count[licence] -= 1
+        rs.load[licence] -= weight
+        expected = {
+            "reason": str(reason), "recovered_bp": final_bp, "state": {"load": rs.load[licence], "open": rs.open_count[licence]},
+            "affinity_ended": self._end_affinity(licence, region, key),
+        }
+        self._check_release(e, {k: d[k] for k in expected}, expected)
+        self.docs.recovered_bp[doc] = final_bp
+        self._tidy(licence)
+        self.summary.closed += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -641,6 +830,8 @@ class _Step:
         return Discrepancy(self.index, self.kind, what, expected, found)
 
 
+_PLAIN = frozenset({"doc", "licence"})
+_COMMITTED = _PLAIN | {"commit"}
 _AFFINITY_SHAPE = re.compile(r"[0-9a-f]{32}")
 
 
@@ -668,4 +859,10 @@ _HANDLERS = {
     EventKind.APPLICATION_FILED: Replayer._application_filed,
     EventKind.APPLICATION_DECIDED: Replayer._application_decided,
     EventKind.DOCUMENT_FORWARDED: Replayer._document_forwarded,
+    EventKind.PROCEEDING_ACKNOWLEDGED: Replayer._acknowledged,
+    EventKind.PROCEEDING_INITIATED: Replayer._initiated,
+    EventKind.PROCEEDING_RECOVERED: Replayer._recovered,
+    EventKind.PROCEEDING_SUSPENDED: Replayer._suspended,
+    EventKind.PROCEEDING_RESUMED: Replayer._resumed,
+    EventKind.PROCEEDING_CLOSED: Replayer._closed,
 }

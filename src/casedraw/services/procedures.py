@@ -37,6 +37,7 @@ from casedraw.domain.procedures import (
     licence_refusal,
     new_absence_refusal,
 )
+from casedraw.domain.proceedings import STAGES, overdue_steps
 from casedraw.domain.regions import REGIONS
 from casedraw.draw.engine import UNIT
 from casedraw.ledger import events as ev
@@ -251,6 +252,23 @@ def _refunded_state(conn: Connection, licence: str, weights: list[int]) -> dict[
     }
 
 
+def affinity_ends(conn: Connection, licence: str, doc: int, closed: frozenset[int] = frozenset()) -> str | None:
+    """The debtor's affinity key if `doc` leaving `licence` ends the debtor's mapping to it: the map
+    points to this bailiff and it holds no other open proceeding against the debtor (section 10.3).
+    `closed`: documents already closed in the same transaction but not yet written."""
+    d, a = schema.documents, schema.affinity
+    row = conn.execute(select(d.c.region, d.c.affinity).where(d.c.id == doc)).one()
+    mapped = conn.execute(select(a.c.licence).where(a.c.region == row.region, a.c.key == row.affinity)).scalar_one_or_none()
+    if mapped != licence:
+        return None
+    others = conn.execute(select(d.c.id).where(d.c.assigned_to == licence, d.c.affinity == row.affinity, d.c.status == "assigned", d.c.id != doc))
+    return None if any(other not in closed for other in others.scalars()) else row.affinity  # type: ignore[no-any-return]
+
+
+def _release_one(conn: Connection, licence: str, doc: int, weight: int) -> dict[str, Any]:
+    return {"licence": licence, "state": _refunded_state(conn, licence, [weight]), "affinity_ended": affinity_ends(conn, licence, doc)}
+
+
 def _release_portfolio(writer: Writer, ctx: Context, at: str, licence: str, cause: ReleaseCause) -> Released | None:
     docs = _open_documents(writer.conn, licence)
     if not docs:
@@ -280,6 +298,13 @@ def release_due(writer: Writer, ctx: Context, at: str, today: dt.date) -> list[R
 
 
 # --- paragraph 12 -------------------------------------------------------------------
+
+
+def overdue_on(conn: Connection, doc: int, today: dt.date) -> list[str]:
+    """The deadlines the open proceeding of `doc` has missed on `today`."""
+    p = schema.proceedings
+    row = conn.execute(select(p.c.stage, p.c.acknowledge_by, p.c.initiate_by).where(p.c.doc == doc, p.c.open)).one_or_none()
+    return [] if row is None else overdue_steps(STAGES[row.stage], today, row.acknowledge_by, row.initiate_by)
 
 
 @dataclass(frozen=True)
@@ -313,7 +338,8 @@ def file_application(
         deadline = add_working_days(today, Store.procedure_config(conn, today).decision_working_days)
         number = _count(conn, ap) + 1
         private = {"claimant": claimant_idn, "statement": statement, "references": references}
-        writer.append([ev.application_filed(at, ctx.actor, number, doc, bailiff.licence, bailiff.region, grounds, deadline, private, ctx.salt())])
+        overdue = overdue_on(conn, doc, today)
+        writer.append([ev.application_filed(at, ctx.actor, number, doc, bailiff.licence, bailiff.region, grounds, deadline, overdue, private, ctx.salt())])
         return Filed(number, deadline)
 
 
@@ -337,7 +363,7 @@ def decide_application(store: Store, ctx: Context, application: int, decision: s
         current = conn.execute(select(d.c.status, d.c.assigned_to, d.c.weight).where(d.c.id == row.doc)).one()
         if verdict is Decision.GRANTED and current.status == "assigned" and current.assigned_to == row.licence:
             _no_round_open(conn, "a granted replacement moves the document")
-            released = {"licence": row.licence, "state": _refunded_state(conn, row.licence, [current.weight])}
+            released = _release_one(conn, row.licence, row.doc, current.weight)
         writer.append([ev.application_decided(at, ctx.actor, application, row.doc, str(verdict), reference, released, reasons, ctx.salt())])
         return None if released is None else Released(row.licence, "replaced", [row.doc])
 
@@ -367,7 +393,7 @@ def _forwarding(writer: Writer, ctx: Context, at: str, doc: int, to_region: str,
     if row.status == "assigned":
         _need((ctx.actor.role == "bailiff" and ctx.actor.id == row.assigned_to) or _is_head_of(conn, ctx.actor, row.region),
               f"actor: document {doc} is forwarded by its bailiff {row.assigned_to} or the chamber head of {row.region}")
-        released = {"licence": row.assigned_to, "state": _refunded_state(conn, row.assigned_to, [row.weight])}
+        released = _release_one(conn, row.assigned_to, doc, row.weight)
     else:
         _need(row.status in schema.WAITING, f"doc: document {doc} is {row.status}; it can move once its round is drawn")
         _need(ctx.actor.role in ("system", "chamber") or _is_head_of(conn, ctx.actor, row.region),

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
+from casedraw.domain.proceedings import deadlines
 from casedraw.draw.beacons import (
     QUICKNET,
     BeaconInvalid,
@@ -197,10 +198,12 @@ def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomnes
         _, config = store.draw_config(conn, seal["config"]["draw"])
         state = load_state(conn, sorted({doc.region for doc in docs}), {doc.affinity_key for doc in docs if doc.affinity_key})
         seed = round_seed(round_no, randomness.value, bytes(seal_body))
-        outcomes = draw_round(state, roster, docs, dt.date.fromisoformat(seal["day"]), seed, config)
+        day = dt.date.fromisoformat(seal["day"])
+        outcomes = draw_round(state, roster, docs, day, seed, config)
+        data = {**drawn_data(round_no, seed, roster, state, outcomes), "deadlines": deadlines(day, store.procedure_config(conn, day))}
         writer.append([
             round_randomness(at, ctx.actor, round_no, randomness.source, randomness.index, randomness.value, randomness.proof),
-            round_drawn(at, ctx.actor, drawn_data(round_no, seed, roster, state, outcomes)),
+            round_drawn(at, ctx.actor, data),
         ])
     assigned = sum(len(o.assignments) for o in outcomes.values())
     return RoundResult(round_no, len(docs), assigned, len(docs) - assigned, seed.hex())

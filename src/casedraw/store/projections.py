@@ -96,7 +96,7 @@ def _document_registered(seq: int, e: Event) -> list[Op]:
             "number": p["number"], "doc_date": dt.date.fromisoformat(p["date"]), "basis": d["basis"],
             "region": d["region"], "category": d["category"], "amount_tiyn": p["amount_tiyn"],
             "channel": d["channel"], "status": "registered", "external_ref": p["external_ref"],
-            "band": d["band"], "weight": d["weight"], "affinity": d["affinity"],
+            "band": d["band"], "weight": d["weight"], "affinity": d["affinity"], "recovered_bp": 0, "recovered_tiyn": 0,
         }),
     ]
 
@@ -128,6 +128,14 @@ def _round_randomness(seq: int, e: Event) -> list[Op]:
 def _round_drawn(seq: int, e: Event) -> list[Op]:
     d = e.data
     ops: list[Op] = [Update(schema.rounds, {"round": d["round"]}, {"status": "drawn", "seed": d["seed"], "drawn_seq": seq})]
+    acknowledge_by, initiate_by = (dt.date.fromisoformat(d["deadlines"][k]) for k in ("acknowledge", "initiate"))
+    opened: list[Op] = [  # inserted last, so the updates above stay in one batch each
+        Insert(schema.proceedings, {
+            "doc": doc, "round": d["round"], "licence": licence, "region": region, "open": True, "stage": "assigned",
+            "assigned_at": e.at, "acknowledge_by": acknowledge_by, "initiate_by": initiate_by, "suspensions": 0, "recovered_bp": 0,
+        })
+        for region, outcome in sorted(d["regions"].items()) for doc, licence, _ in outcome["assigned"]
+    ]
     for region, outcome in sorted(d["regions"].items()):
         ops += [
             Update(schema.documents, {"id": doc}, {"status": "assigned", "assigned_to": licence, "how": how})
@@ -143,7 +151,7 @@ def _round_drawn(seq: int, e: Event) -> list[Op]:
         ]
         ops.append(Upsert(schema.region_draw, {"region": region, "floor": outcome["floor"]}))
         ops += [Insert(schema.affinity, {"region": region, "key": key, "licence": lic}, True) for key, lic in outcome["affinity"]]
-    return ops
+    return ops + opened
 
 
 def _chamber_member(seq: int, e: Event) -> list[Op]:
@@ -180,25 +188,36 @@ def _licence_event(seq: int, e: Event) -> list[Op]:
     return ops
 
 
-def _released(seq: int, doc: int, licence: str, cause: str, reason: str) -> list[Op]:
-    """A document back in the draw: waiting, never again to the bailiff it left."""
+def _released(seq: int, e: Event, docs: list[int], licence: str, cause: str, reason: str) -> list[Op]:
+    """Documents back in the draw: waiting, never again to the bailiff they left; its proceedings end."""
+    outcome = "replaced" if reason == "replaced" else "redistributed"
     return [
-        Update(schema.documents, {"id": doc}, {"status": "released", "assigned_to": None, "how": None}),
-        Insert(schema.document_moves, {"doc": doc, "seq": seq, "cause": cause, "licence": licence, "to_region": None}),
-        Insert(schema.document_exclusions, {"doc": doc, "licence": licence, "reason": reason}),
+        *(Update(schema.documents, {"id": doc}, {"status": "released", "assigned_to": None, "how": None}) for doc in docs),
+        *(_proceeding_ended(e, doc, outcome) for doc in docs),
+        *(Insert(schema.document_moves, {"doc": doc, "seq": seq, "cause": cause, "licence": licence, "to_region": None}) for doc in docs),
+        *(Insert(schema.document_exclusions, {"doc": doc, "licence": licence, "reason": reason}) for doc in docs),
     ]
+
+
+def _proceeding_ended(e: Event, doc: int, outcome: str) -> Update:
+    return Update(schema.proceedings, {"doc": doc, "open": True}, {"open": False, "stage": "moved", "ended_at": e.at, "outcome": outcome})
 
 
 def _draw_state(licence: str, state: dict[str, int]) -> Update:
     return Update(schema.bailiff_draw, {"licence": licence}, {"vtime": state["vtime"], "open_count": state["open"], "load": state["load"]})
 
 
+def _affinity_ended(licence: str, key: str | None) -> list[Op]:
+    return [] if key is None else [Delete(schema.affinity, {"key": key, "licence": licence})]
+
+
 def _portfolio_released(seq: int, e: Event) -> list[Op]:
     d = e.data
-    ops: list[Op] = [op for doc in d["documents"] for op in _released(seq, doc, d["licence"], d["cause"], "redistributed")]
-    if d["cause"] == "long_absence":
-        ops.append(Delete(schema.affinity, {"licence": d["licence"]}))
-    return [*ops, _draw_state(d["licence"], d["state"])]
+    return [
+        *_released(seq, e, d["documents"], d["licence"], d["cause"], "redistributed"),
+        Delete(schema.affinity, {"licence": d["licence"]}),  # no open proceeding keeps a debtor with it
+        _draw_state(d["licence"], d["state"]),
+    ]
 
 
 def _application_filed(seq: int, e: Event) -> list[Op]:
@@ -218,8 +237,8 @@ def _application_decided(seq: int, e: Event) -> list[Op]:
     })]
     released = d["released"]
     if released is not None:
-        ops += _released(seq, d["doc"], released["licence"], "replaced", "replaced")
-        ops.append(_draw_state(released["licence"], released["state"]))
+        ops += _released(seq, e, [d["doc"]], released["licence"], "replaced", "replaced")
+        ops += [_draw_state(released["licence"], released["state"]), *_affinity_ended(released["licence"], released["affinity_ended"])]
     return ops
 
 
@@ -236,8 +255,49 @@ def _document_forwarded(seq: int, e: Event) -> list[Op]:
         Delete(schema.document_exclusions, {"doc": d["doc"]}),  # they named bailiffs of the region it left
     ]
     if released is not None:
-        ops.append(_draw_state(released["licence"], released["state"]))
+        ops += [
+            _proceeding_ended(e, d["doc"], "forwarded"), _draw_state(released["licence"], released["state"]),
+            *_affinity_ended(released["licence"], released["affinity_ended"]),
+        ]
     return ops
+
+
+def _open_proceeding(doc: int, values: dict[str, Any]) -> Update:
+    return Update(schema.proceedings, {"doc": doc, "open": True}, values)
+
+
+def _acknowledged(seq: int, e: Event) -> list[Op]:
+    return [_open_proceeding(e.data["doc"], {"stage": "acknowledged", "acknowledged_at": e.at})]
+
+
+def _initiated(seq: int, e: Event) -> list[Op]:
+    return [_open_proceeding(e.data["doc"], {"stage": "initiated", "initiated_at": e.at, "resolution": e.private["fields"]["resolution"]})]  # type: ignore[index]
+
+
+def _recovered(seq: int, e: Event) -> list[Op]:
+    total = e.private["fields"]["total_tiyn"]  # type: ignore[index]
+    return [Update(schema.documents, {"id": e.data["doc"]}, {"recovered_bp": e.data["recovered_bp"], "recovered_tiyn": total})]
+
+
+def _suspended(seq: int, e: Event) -> list[Op]:
+    return [_open_proceeding(e.data["doc"], {"stage": "suspended", "suspensions": e.data["suspension"]})]
+
+
+def _resumed(seq: int, e: Event) -> list[Op]:
+    return [_open_proceeding(e.data["doc"], {"stage": "initiated"})]
+
+
+def _closed(seq: int, e: Event) -> list[Op]:
+    d = e.data
+    return [
+        _open_proceeding(d["doc"], {
+            "open": False, "stage": "closed", "ended_at": e.at, "outcome": d["reason"], "recovered_bp": d["recovered_bp"],
+            "note": e.private["fields"]["note"],  # type: ignore[index]
+        }),
+        Update(schema.documents, {"id": d["doc"]}, {"status": "closed", "recovered_bp": d["recovered_bp"]}),
+        Update(schema.bailiff_draw, {"licence": d["licence"]}, {"open_count": d["state"]["open"], "load": d["state"]["load"]}),
+        *_affinity_ended(d["licence"], d["affinity_ended"]),
+    ]
 
 
 _PROJECTORS: dict[EventKind, Callable[[int, Event], list[Op]]] = {
@@ -259,6 +319,12 @@ _PROJECTORS: dict[EventKind, Callable[[int, Event], list[Op]]] = {
     EventKind.APPLICATION_FILED: _application_filed,
     EventKind.APPLICATION_DECIDED: _application_decided,
     EventKind.DOCUMENT_FORWARDED: _document_forwarded,
+    EventKind.PROCEEDING_ACKNOWLEDGED: _acknowledged,
+    EventKind.PROCEEDING_INITIATED: _initiated,
+    EventKind.PROCEEDING_RECOVERED: _recovered,
+    EventKind.PROCEEDING_SUSPENDED: _suspended,
+    EventKind.PROCEEDING_RESUMED: _resumed,
+    EventKind.PROCEEDING_CLOSED: _closed,
 }
 
 
@@ -271,11 +337,13 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
 
     Inserts are gathered per table, and updates per table and shape, into one
     executemany each. A pending batch is flushed before any operation that
-    could depend on it: an update or upsert waits for pending inserts, and an
-    insert or upsert waits for pending updates.
+    could depend on it: an update or upsert waits for pending inserts, an
+    insert or upsert waits for pending updates, and an update of a row that
+    already has a pending update of another shape waits for that one.
     """
     inserts: dict[tuple[Table, bool], list[dict[str, Any]]] = {}
     updates: dict[tuple[Table, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+    updated_rows: dict[tuple[Table, tuple[tuple[str, Any], ...]], tuple[str, ...]] = {}  # row -> shape of its pending update
 
     def flush_inserts() -> None:
         for (table, ignore_existing), rows in inserts.items():
@@ -291,6 +359,7 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
             )
             conn.execute(statement, rows)
         updates.clear()
+        updated_rows.clear()
 
     for op in ops:
         if isinstance(op, Insert):
@@ -299,6 +368,10 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
         elif isinstance(op, Update):
             flush_inserts()
             shape = (op.table, tuple(sorted(op.key)), tuple(sorted(op.values)))
+            row = (op.table, tuple(sorted(op.key.items())))
+            if updated_rows.setdefault(row, shape[2]) != shape[2]:
+                flush_updates()  # batches of other shapes run later: this row's updates must keep their order
+                updated_rows[row] = shape[2]
             updates.setdefault(shape, []).append(
                 {**{f"k_{k}": v for k, v in op.key.items()}, **{f"v_{n}": v for n, v in op.values.items()}}
             )

@@ -94,9 +94,12 @@ documents = Table(
     Column("assigned_to", String(32)),
     Column("how", String(8)),  # draw or affinity
     Column("pending_reasons", Text),  # canonical JSON [[reason, bailiffs], ...] while nobody is eligible
+    Column("recovered_bp", Integer, nullable=False),  # share of the claim recovered, basis points (public)
+    Column("recovered_tiyn", BigInteger, nullable=False),  # the amount recovered (private)
     Index("ix_documents_region_status", "region", "status"),
     Index("ix_documents_status_channel", "status", "channel"),
-    Index("ix_documents_assigned_to", "assigned_to"),  # a bailiff's open proceedings, for redistribution
+    # A bailiff's open proceedings (redistribution), and against one debtor (affinity ends with the last).
+    Index("ix_documents_assigned_to_affinity", "assigned_to", "affinity"),
 )
 
 rounds = Table(
@@ -226,7 +229,49 @@ document_exclusions = Table(
     Column("reason", String(24), nullable=False),
 )
 
+
+# --- proceedings after the draw ----------------------------------------------
+
+# One bailiff's tenure of one document: from the round that assigned it until closed or moved.
+proceedings = Table(
+    "proceedings", metadata,
+    Column("doc", BigInteger, primary_key=True, autoincrement=False),
+    Column("round", BigInteger, primary_key=True, autoincrement=False),
+    Column("licence", String(32), nullable=False, index=True),
+    Column("region", String(8), nullable=False),
+    Column("open", Boolean, nullable=False),
+    Column("stage", String(16), nullable=False),  # assigned, acknowledged, initiated, suspended, closed, moved
+    Column("assigned_at", String(32), nullable=False),
+    Column("acknowledge_by", Date, nullable=False),
+    Column("initiate_by", Date, nullable=False),
+    Column("acknowledged_at", String(32)),
+    Column("initiated_at", String(32)),
+    Column("resolution", String(200)),  # the number of the resolution initiating proceedings (private)
+    Column("suspensions", Integer, nullable=False),
+    Column("ended_at", String(32)),
+    Column("outcome", String(16)),  # closure reason, or replaced, redistributed, forwarded
+    Column("recovered_bp", Integer, nullable=False),  # closed by the bailiff: the document's share at closure
+    Column("note", Text),  # the bailiff's note on closure (private)
+    Index("ix_proceedings_open_stage", "open", "stage"),
+)
+
+# Proceedings from before automatic distribution, imported for comparison (`casedraw history import`).
+history = Table(
+    "history", metadata,
+    Column("record", String(64), primary_key=True),
+    Column("region", String(8), nullable=False),
+    Column("claimant_kind", String(24), nullable=False),
+    Column("licence", String(32), nullable=False),
+    Column("lodged", Date, nullable=False),
+    Column("initiated", Date),
+    Column("closed", Date),
+    Column("outcome", String(16)),
+    Column("amount_tiyn", BigInteger, nullable=False),  # private; only the share below is published
+    Column("recovered_tiyn", BigInteger, nullable=False),
+    Column("recovered_bp", Integer, nullable=False),
+)
+
 PROJECTIONS = (
     config_versions, bailiffs, claimants, debtors, documents, rounds, bailiff_draw, region_draw, affinity, beacon_anchors,
-    chamber_members, absences, applications, document_moves, document_exclusions,
+    chamber_members, absences, applications, document_moves, document_exclusions, proceedings,
 )
