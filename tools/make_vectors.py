@@ -41,6 +41,7 @@ from casedraw.ledger.events import (
     config_set,
     document_forwarded,
     document_registered,
+    history_imported,
     licence_event,
     portfolio_released,
     proceeding_step,
@@ -179,6 +180,10 @@ def events() -> list[dict[str, object]]:
         proceeding_step(AT, PB1, "resumed", 1, {}, {"reason": "Appeal dismissed"}, salt(16)),
         proceeding_step(AT, PB1, "closed", 1, {"reason": "impossible", "recovered_bp": 4000, "state": {"open": 0, "load": 0},
                                                "affinity_ended": _key(1)}, {"note": "No property found"}, salt(17)),
+        history_imported(AT, Actor("ministry", "mj"), 1, 1, [
+            ["KZ-75", "bank", "PB-00001", "2025-06-02", "2025-06-04", "2025-11-20", "recovered", 10000],
+            ["KZ-75", "mfo", "PB-00002", "2025-07-15", None, None, None, 0],
+        ], [["H-2025-0000001", 25000050, 25000050], ["H-2025-0000002", 8000000, 0]], salt(18)),
     ]
     return [
         {
@@ -362,6 +367,7 @@ def history() -> dict[str, object]:
 
     from casedraw.services import Context
     from casedraw.services import procedures as proc
+    from casedraw.services.history import import_history
     from casedraw.services.intake import submit_documents
     from casedraw.services.proceedings import StepRequest, record_steps
     from casedraw.services.registry import import_bailiffs
@@ -436,6 +442,13 @@ def history() -> dict[str, object]:
             cited = proc.file_application(store, acting("claimant", "bank-api"), late.id, bank, "missed_deadlines", "Not acknowledged", ["-"])
             proc.decide_application(store, acting("commission", "commission-kz-75"), cited.application, "granted", "DC-KZ75-2", "Deadlines missed")
             run_round(store, system)
+            history = [
+                {"record": f"H-{n}", "region": "KZ-75", "claimant_kind": "bank", "licence": f"PB-0000{n}", "lodged": "2025-09-01",
+                 "initiated": "2025-09-03", "closed": "2025-12-01" if n % 2 else "", "outcome": "impossible" if n % 2 else "",
+                 "amount_kzt": "1000.00", "recovered_kzt": f"{100 * n}.00"}
+                for n in range(1, 4)
+            ]
+            import_history(store, list(enumerate(history, start=2)), acting("ministry", "mj"))
             bodies = [e.body().decode() for _, e in store.events()]
         finally:
             store.close()

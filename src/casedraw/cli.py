@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import random
@@ -17,6 +16,7 @@ from rich.table import Table
 
 from casedraw import demo as demo_data
 from casedraw.cli_procedures import add_procedure_commands
+from casedraw.cli_proceedings import add_proceeding_commands, stats
 from casedraw.cli_support import (
     EXIT_ROWS_REJECTED,
     ActorOption,
@@ -25,16 +25,16 @@ from casedraw.cli_support import (
     errors_console,
     fail,
     opened,
+    print_outcomes,
+    read_file_rows,
 )
 from casedraw.domain.model import BAILIFF_COLUMNS, DOCUMENT_COLUMNS, OPTIONAL_BAILIFF_COLUMNS, OPTIONAL_DOCUMENT_COLUMNS
 from casedraw.domain.regions import REGIONS
-from casedraw.io.tabular import FileFormatError, SourceRow, read_rows
 from casedraw.ledger.events import Actor
 from casedraw.services import KZ_TIME, Context
 from casedraw.services.intake import submit_documents
 from casedraw.services.registry import import_bailiffs
-from casedraw.services.reports import Report
-from casedraw.services.rounds import run_round
+from casedraw.services.rounds import RoundResult, run_round
 from casedraw.services.setup import initialise
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Fair, unpredictable and verifiable distribution of enforcement documents.")
@@ -43,37 +43,12 @@ app.add_typer(registry_app, name="registry")
 receipt_app = typer.Typer(no_args_is_help=True, help="Claimants' receipts: proofs of registration and assignment.")
 app.add_typer(receipt_app, name="receipt")
 add_procedure_commands(app)
+add_proceeding_commands(app)
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=errors_console, transient=True,
     )
-
-
-def _print_outcomes(report: Report, what: str, errors_csv: Path | None, shown: int = 50) -> None:
-    counts = report.counts()
-    console.print(f"{what}: " + ", ".join(f"{status} {counts[status]:,}" for status in sorted(counts)) if counts else f"{what}: no rows")
-    rejected = report.rejected
-    if rejected:
-        table = Table("row", "field", "reason", title=f"{len(rejected):,} rejected row(s)", title_justify="left")
-        for outcome in rejected[:shown]:
-            for error in outcome.errors:
-                table.add_row(str(outcome.row), error.field, error.reason)
-        errors_console.print(table)
-        if len(rejected) > shown:
-            errors_console.print(f"… and {len(rejected) - shown:,} more rejected rows" + ("" if errors_csv else " (use --errors-csv FILE for all)"))
-    if errors_csv:
-        with errors_csv.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(["row", "field", "reason"])
-            writer.writerows([o.row, e.field, e.reason] for o in rejected for e in o.errors)
-
-
-def _read(file: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> list[SourceRow]:
-    try:
-        return read_rows(file, required, optional)
-    except FileFormatError as exc:
-        fail(str(exc))
 
 
 @app.command()
@@ -92,10 +67,10 @@ def registry_import(
     errors_csv: Annotated[Path | None, typer.Option(help="Write every rejected row's errors to this CSV file.")] = None,
 ) -> None:
     """Import private bailiffs: new licences are registered, changed rows recorded, identical rows ignored."""
-    rows = _read(file, BAILIFF_COLUMNS, OPTIONAL_BAILIFF_COLUMNS)
+    rows = read_file_rows(file, BAILIFF_COLUMNS, OPTIONAL_BAILIFF_COLUMNS)
     with opened(db) as store:
         report = import_bailiffs(store, rows, Context(Actor("chamber", actor)))
-    _print_outcomes(report, "bailiffs", errors_csv)
+    print_outcomes(report, "bailiffs", errors_csv)
     if report.rejected:
         raise typer.Exit(EXIT_ROWS_REJECTED)
 
@@ -109,14 +84,14 @@ def submit(
     errors_csv: Annotated[Path | None, typer.Option(help="Write every rejected row's errors to this CSV file.")] = None,
 ) -> None:
     """Register enforcement documents. Good rows are accepted even when others are rejected; resubmitted documents are recognised."""
-    rows = _read(file, DOCUMENT_COLUMNS, OPTIONAL_DOCUMENT_COLUMNS)
+    rows = read_file_rows(file, DOCUMENT_COLUMNS, OPTIONAL_DOCUMENT_COLUMNS)
     with opened(db) as store, _progress() as progress:
         task = progress.add_task(f"submitting {file.name}", total=len(rows))
         report = submit_documents(
             store, rows, Context(Actor("claimant", actor)), idempotency_key=idempotency_key,
             progress=lambda n: progress.advance(task, n),
         )
-    _print_outcomes(report, "documents", errors_csv)
+    print_outcomes(report, "documents", errors_csv)
     if report.rejected:
         raise typer.Exit(EXIT_ROWS_REJECTED)
 
@@ -134,7 +109,7 @@ def draw(
 ) -> None:
     """Seal a round of every waiting document, take its randomness, and draw. Exit 3 while a drand value is not yet published."""
     from casedraw.draw.beacons import BeaconInvalid, BeaconUnavailable, DrandFileFeed, DrandHttpFeed
-    from casedraw.services.rounds import NoRandomnessSource, run_round
+    from casedraw.services.rounds import NoRandomnessSource
 
     feed = DrandFileFeed(drand_file) if drand_file else DrandHttpFeed(drand_url) if drand_url else None
     with opened(db) as store:
@@ -320,44 +295,36 @@ def rebuild(db: DbOption = None) -> None:
 
 @app.command()
 def demo(
-    docs: Annotated[int, typer.Option(min=1, help="How many documents to generate.")] = 50_000,
+    docs: Annotated[int, typer.Option(min=1, help="How many documents arrive over the simulated period.")] = 50_000,
     db: Annotated[str, typer.Option("--db", help="Database URL for the demo.")] = "sqlite:///casedraw-demo.db",
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data set.")] = 2026,
-    rounds: Annotated[int, typer.Option(min=1, help="Days of intake, each followed by its round.")] = 4,
+    days: Annotated[int, typer.Option(min=1, help="Calendar days simulated, ending today; a round every working day.")] = 365,
 ) -> None:
-    """Build a national data set (20 regions, ~1,500 bailiffs), submit it and summarise per region."""
+    """A year of automatic distribution on a national data set (20 regions, ~1,500 bailiffs): intake,
+    daily rounds, the procedures, every proceeding's steps, and the statistics before and after."""
+    from casedraw.demo_year import YearSimulation
+
     started = time.perf_counter()
     rng = random.Random(seed)
-    operator = Context(Actor("operator", "demo"))
+    start = dt.datetime.now(KZ_TIME).date() - dt.timedelta(days=days)
     with opened(db) as store:
-        initialise(store, Context(Actor("ministry", "demo")))
+        year = YearSimulation(store, rng, start, days, console.print)
+        year.at(start, 8)
+        initialise(store, year.acting("ministry", "demo"))
         bailiffs = demo_data.bailiff_rows(rng)
-        report = import_bailiffs(store, list(enumerate(bailiffs, start=2)), Context(Actor("chamber", "demo")))
-        _print_outcomes(report, f"registry: {len(bailiffs):,} private bailiffs", None)
+        report = import_bailiffs(store, list(enumerate(bailiffs, start=2)), year.acting("chamber", "demo"))
+        print_outcomes(report, f"registry: {len(bailiffs):,} private bailiffs", None)
 
-        today = dt.datetime.now(KZ_TIME).date()
-        rows: list[SourceRow] = list(enumerate(demo_data.document_rows(rng, docs, today), start=2))
-        intake_seconds = draw_seconds = 0.0
-        report = Report()
-        per_round = -(-len(rows) // rounds)
-        batches = [rows[i : i + per_round] for i in range(0, len(rows), per_round)]
-        system = Context(Actor("system", "demo"))
+        def shown(result: RoundResult) -> None:
+            if result.round <= 3 or result.round % 50 == 0:
+                console.print(f"round {result.round}: {result.documents:,} documents drawn, {result.assigned:,} assigned, {result.pending:,} pending")
+
         with _progress() as progress:
-            task = progress.add_task("registering and drawing", total=len(rows))
-            for number, batch in enumerate(batches, start=1):  # a day's intake, then that day's round
-                started_batch = time.perf_counter()
-                report.outcomes += submit_documents(store, batch, operator, progress=lambda n: progress.advance(task, n)).outcomes
-                intake_seconds += time.perf_counter() - started_batch
-                started_draw = time.perf_counter()
-                result = run_round(store, system)
-                draw_seconds += time.perf_counter() - started_draw
-                if result and (result.round <= 4 or result.round == len(batches)):
-                    console.print(f"round {result.round}: {result.documents:,} documents drawn, {result.assigned:,} assigned, {result.pending:,} pending")
-                if number == 1 and len(batches) > 1:  # the procedures, between the first and second days
-                    for line in demo_data.run_procedures(store, today):
-                        console.print(line)
-        _print_outcomes(report, f"intake: {len(rows):,} documents (a few deliberately broken)", None, shown=5)
-        again = submit_documents(store, rows[:1_000], operator).counts()
+            task = progress.add_task(f"simulating {days} days from {start}", total=docs)
+            year.run(bailiffs, docs, shown, lambda n: progress.advance(task, n))
+        print_outcomes(year.report, f"intake: {docs:,} documents (a few deliberately broken)", None, shown=5)
+        console.print(f"proceedings: {year.steps:,} steps recorded by bailiffs ({year.refused:,} planned steps dropped: the document had moved on)")
+        again = submit_documents(store, list(enumerate(year.rows[:1_000], start=2)), year.acting("operator", "demo")).counts()
         console.print(
             f"re-submitting the first 1,000 rows: {again['accepted']:,} new, {again['duplicate']:,} recognised as "
             f"already registered, {again['rejected']:,} rejected again"
@@ -365,11 +332,8 @@ def demo(
         with store.read() as conn:
             _print_summary(store.region_summary(conn))
             _print_loads(store.region_loads(conn))
-    rate = len(rows) / intake_seconds if intake_seconds else 0.0
-    console.print(
-        f"intake {rate:,.0f} documents/s; rounds drawn in {draw_seconds:.1f} s; "
-        f"demo finished in {time.perf_counter() - started:.1f} s; database: {db}"
-    )
+    stats(None, db=db, by="claimant_kind")
+    console.print(f"demo finished in {time.perf_counter() - started:.1f} s; database: {db}")
 
 
 @app.command()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from casedraw.domain.routing import ConfigError
-from casedraw.io.tabular import FileFormatError
+from casedraw.io.tabular import FileFormatError, SourceRow, read_rows
 from casedraw.services.intake import IdempotencyConflict
+from casedraw.services.reports import Report
 from casedraw.store.repository import NotInitialised, Store
 
 console = Console(soft_wrap=True)  # piped output stays one line per message
@@ -46,3 +50,27 @@ def fail(message: str) -> typer.Exit:
     raise typer.Exit(EXIT_UNUSABLE_INPUT)
 
 
+def print_outcomes(report: Report, what: str, errors_csv: Path | None, shown: int = 50) -> None:
+    counts = report.counts()
+    console.print(f"{what}: " + ", ".join(f"{status} {counts[status]:,}" for status in sorted(counts)) if counts else f"{what}: no rows")
+    rejected = report.rejected
+    if rejected:
+        table = Table("row", "field", "reason", title=f"{len(rejected):,} rejected row(s)", title_justify="left")
+        for outcome in rejected[:shown]:
+            for error in outcome.errors:
+                table.add_row(str(outcome.row), error.field, error.reason)
+        errors_console.print(table)
+        if len(rejected) > shown:
+            errors_console.print(f"… and {len(rejected) - shown:,} more rejected rows" + ("" if errors_csv else " (use --errors-csv FILE for all)"))
+    if errors_csv:
+        with errors_csv.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["row", "field", "reason"])
+            writer.writerows([o.row, e.field, e.reason] for o in rejected for e in o.errors)
+
+
+def read_file_rows(file: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> list[SourceRow]:
+    try:
+        return read_rows(file, required, optional)
+    except FileFormatError as exc:
+        fail(str(exc))

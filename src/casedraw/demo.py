@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -114,14 +114,18 @@ def _claimants(rng: random.Random) -> dict[ClaimantKind, list[Claimant]]:
     }
 
 
-def document_rows(rng: random.Random, count: int, today: dt.date, broken_share: float = 0.001) -> Iterator[dict[str, object]]:
-    """`count` document rows; about `broken_share` of them carry a deliberate error."""
+def document_rows(
+    rng: random.Random, count: int, today: dt.date, broken_share: float = 0.001, days: Sequence[dt.date] | None = None,
+) -> Iterator[dict[str, object]]:
+    """`count` document rows; about `broken_share` of them carry a deliberate error. `days[i]`, if
+    given, is the day row i is registered (its document was issued before it), else `today`."""
     regions, weights = _weighted_regions()
     claimants = _claimants(rng)
     debtors: list[tuple[str, str, str]] = []  # (idn, name, home region): some debtors owe several claimants
     categories = [c for c, _ in CATEGORY_MIX]
     mix = [w for _, w in CATEGORY_MIX]
-    for _ in range(count):
+    for i in range(count):
+        registered = today if days is None else days[i]
         category = rng.choices(categories, mix)[0]
         if debtors and rng.random() < 0.15:
             debtor_idn, debtor_name, region_iso = rng.choice(debtors)
@@ -146,7 +150,7 @@ def document_rows(rng: random.Random, count: int, today: dt.date, broken_share: 
             median, sigma = AMOUNTS[category]
             amount = f"{max(1000.0, rng.lognormvariate(math.log(median), sigma)):.2f}"
         doc_kind = rng.choices(list(DocumentKind), (50, 30, 18, 2))[0]
-        issued = today - dt.timedelta(days=rng.randrange(1, 720))
+        issued = registered - dt.timedelta(days=rng.randrange(1, 720))
         row: dict[str, object] = {
             "claimant_kind": str(claimant.kind), "claimant_idn": claimant.idn, "claimant_name": claimant.name,
             "debtor_idn": debtor_idn, "debtor_name": debtor_name, "doc_kind": str(doc_kind),
@@ -173,7 +177,7 @@ def _break(rng: random.Random, row: dict[str, object]) -> None:
         row["amount_kzt"] = "-" + str(row["amount_kzt"] or "1")
 
 
-def run_procedures(store: Store, today: dt.date) -> list[str]:
+def run_procedures(store: Store, today: dt.date, acting: Callable[[str, str], Context] = lambda role, ident: Context(Actor(role, ident))) -> list[str]:
     """One of each procedure around the draw, through the same services as the CLI; returns what happened.
 
     Commission members for every chamber; a chamber head suspends distribution to himself (para 17);
@@ -181,7 +185,7 @@ def run_procedures(store: Store, today: dt.date) -> list[str]:
     revocation (released at once); a paragraph 12 replacement granted; a document forwarded by its
     bailiff to the region the debtor moved to.
     """
-    ministry = Context(Actor("ministry", "demo"))
+    ministry = acting("ministry", "demo")
     said = []
     with store.read() as conn:
         b, d = schema.bailiffs, schema.documents
@@ -195,27 +199,27 @@ def run_procedures(store: Store, today: dt.date) -> list[str]:
     said.append(f"procedures: disciplinary commission members appointed in {len(by_region)} regions")
 
     head = next(r.licence for r in roster if r.chamber_head)
-    procedures.set_self_suspension(store, Context(Actor("chamber_head", head)), head, True, "Administrative duties of the chamber")
+    procedures.set_self_suspension(store, acting("chamber_head", head), head, True, "Administrative duties of the chamber")
     said.append(f"para 17: chamber head {head} suspended distribution to himself")
 
     busy = [r for r in assigned if r.assigned_to not in (head,)]
     holders = sorted({r.assigned_to for r in busy})
     on_leave, long_absent, revoked = holders[0], holders[1], holders[2]
-    procedures.record_absence(store, Context(Actor("bailiff", on_leave)), on_leave, today + dt.timedelta(days=1), today + dt.timedelta(days=14), "leave")
-    procedures.record_absence(store, Context(Actor("bailiff", long_absent)), long_absent, today, today + dt.timedelta(days=60), "illness")
+    procedures.record_absence(store, acting("bailiff", on_leave), on_leave, today + dt.timedelta(days=1), today + dt.timedelta(days=14), "leave")
+    procedures.record_absence(store, acting("bailiff", long_absent), long_absent, today, today + dt.timedelta(days=60), "illness")
     said.append(f"absences: {on_leave} on leave from tomorrow for 14 days; {long_absent} ill for 61 days from today (portfolio redistributed at the next round)")
     released = procedures.licence_action(store, ministry, revoked, "revoked", "Demo order 1", note="Licence revoked by court decision")
     said.append(f"licence: {revoked} revoked; {len(released.documents) if released else 0:,} open proceedings released for redistribution")
 
     target = next(r for r in busy if r.assigned_to not in (on_leave, long_absent, revoked))
-    claimant = Context(Actor("claimant", "demo-bank"))
+    claimant = acting("claimant", "demo-bank")
     filed = procedures.file_application(store, claimant, target.id, target.claimant_idn, "inaction", "No enforcement action", ["Demo decision 1"])
-    member = Context(Actor("commission", f"commission-{target.region.lower()}"))
+    member = acting("commission", f"commission-{target.region.lower()}")
     procedures.decide_application(store, member, filed.application, "granted", "Demo commission decision 1", "Inaction confirmed")
     said.append(f"para 12: application {filed.application} for document {target.id} granted (deadline was {filed.deadline}); redrawn without {target.assigned_to}")
 
     moving = next(r for r in busy if r.id != target.id and r.assigned_to not in (on_leave, long_absent, revoked))
     to_region = "KZ-71" if moving.region != "KZ-71" else "KZ-75"
-    procedures.forward_document(store, Context(Actor("bailiff", moving.assigned_to)), moving.id, to_region, "debtor_residence", "The debtor moved")
+    procedures.forward_document(store, acting("bailiff", moving.assigned_to), moving.id, to_region, "debtor_residence", "The debtor moved")
     said.append(f"territoriality: document {moving.id} forwarded by {moving.assigned_to} from {moving.region} to {to_region}")
     return said

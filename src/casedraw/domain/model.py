@@ -264,7 +264,7 @@ def parse_document(row: Mapping[str, object], today: dt.date) -> Document | list
             r.errors.append(FieldError("amount_kzt", f"must not be negative, got {amount}"))
         elif amount >= MAX_AMOUNT_KZT:
             r.errors.append(FieldError("amount_kzt", f"must be below {MAX_AMOUNT_KZT:,} KZT"))
-        elif amount == 0 and category in (Category.RECOVERY_PERSON, Category.RECOVERY_ENTITY, Category.STATE_CLAIM):
+        elif amount == 0 and category is not Category.NON_PROPERTY:  # a recovery needs the sum it recovers
             r.errors.append(FieldError("amount_kzt", f"must be positive for category {category}"))
         elif amount > 0 and category is Category.NON_PROPERTY:
             r.errors.append(FieldError("amount_kzt", "must be empty or 0 for a non-property document"))

@@ -23,6 +23,7 @@ chain's public key, so a relay cannot choose or alter it.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import http.client
 import json
 import re
@@ -99,13 +100,30 @@ def _sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+_PIVOT_EVERY = 1024
+
+
+@lru_cache(maxsize=4)
+def _pivots(secret: bytes, length: int) -> list[bytes]:
+    """Every 1024th element from the top of the chain (x_L, x_L-1024, …), computed once per process,
+    so revealing one value costs at most 1024 hashes instead of walking down the whole chain."""
+    x = _sha256(HASHCHAIN_DOMAIN + secret)  # x_L
+    pivots = [x]
+    for step in range(1, length + 1):
+        x = _sha256(x)
+        if step % _PIVOT_EVERY == 0:
+            pivots.append(x)
+    return pivots
+
+
 def _hashchain_element(secret: bytes, length: int, index: int) -> bytes:
     if len(secret) != _VALUE_SIZE:
         raise ValueError(f"hash-chain secret must be {_VALUE_SIZE} bytes, got {len(secret)}")
     if length < 1:
         raise ValueError(f"hash-chain length must be at least 1, got {length}")
-    x = _sha256(HASHCHAIN_DOMAIN + bytes(secret))  # x_L
-    for _ in range(length - index):
+    below_top = length - index
+    x = _pivots(bytes(secret), length)[below_top // _PIVOT_EVERY]
+    for _ in range(below_top % _PIVOT_EVERY):
         x = _sha256(x)
     return x
 

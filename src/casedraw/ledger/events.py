@@ -49,6 +49,7 @@ class EventKind(StrEnum):
     PROCEEDING_SUSPENDED = "proceeding.suspended"
     PROCEEDING_RESUMED = "proceeding.resumed"
     PROCEEDING_CLOSED = "proceeding.closed"
+    HISTORY_IMPORTED = "history.imported"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +273,13 @@ def document_forwarded(
 ) -> Event:
     data = {"doc": doc, "from": from_region, "to": to_region, "basis": basis, "affinity": affinity, "released": None if released is None else dict(released)}
     return _with_private(EventKind.DOCUMENT_FORWARDED, at, actor, data, {"note": note}, salt)
+
+
+def history_imported(at: str, actor: Actor, batch: int, first: int, records: list[list[Any]], private: list[list[Any]], salt: bytes) -> Event:
+    """Records of proceedings from before automatic distribution (section 10.4): `records` public,
+    `private` the source's record numbers and the amounts, record by record."""
+    data = {"batch": batch, "first": first, "records": records}
+    return _with_private(EventKind.HISTORY_IMPORTED, at, actor, data, {"records": private}, salt)
 
 
 # --- proceedings after the draw ------------------------------------------------------

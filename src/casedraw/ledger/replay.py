@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casedraw.domain.calendar import add_working_days
-from casedraw.domain.model import Basis, Category, LicenceStatus
+from casedraw.domain.model import Basis, Category, ClaimantKind, LicenceStatus
 from casedraw.domain.procedures import (
     LICENCE_TRANSITIONS,
     RELEASING_ACTIONS,
@@ -125,6 +125,8 @@ class Summary:
     forwarded: int = 0
     applications: int = 0
     closed: int = 0
+    history_batches: int = 0
+    history: int = 0
 
 
 @dataclass
@@ -339,7 +341,7 @@ class Replayer:
 
     def _document_registered(self, e: _Step, d: dict[str, Any]) -> None:
         expected_doc = self.summary.documents + 1
-        if d["doc"] != expected_doc:
+        if type(d["doc"]) is not int or d["doc"] != expected_doc:
             raise e.fail("document number out of order", expected_doc, d["doc"])
         if d["region"] not in REGIONS or d["category"] not in _CATEGORIES or d["channel"] not in _CHANNELS:
             raise e.fail("region, category or channel unknown", None, d)
@@ -540,7 +542,7 @@ class Replayer:
     def _open_at(self, e: _Step, licence: object, doc: object) -> int:
         """The stage of `doc` if it is a proceeding `licence` holds (open or closed), else a discrepancy."""
         index = self.licence_index.get(licence) if isinstance(licence, str) else None
-        if not isinstance(doc, int) or not 0 < doc < len(self.docs.stage) or index is None or self.docs.holder[doc] != index:
+        if type(doc) is not int or not 0 < doc < len(self.docs.stage) or index is None or self.docs.holder[doc] != index:
             raise e.fail(f"document {doc} is not an open proceeding of {licence}")
         return self.docs.stage[doc]
 
@@ -738,6 +740,20 @@ class Replayer:
 
     # --- proceedings after the draw (docs/ALGORITHM.md, section 10) ---------------------
 
+    def _history_imported(self, e: _Step, d: dict[str, Any]) -> None:
+        if e.role not in ("ministry", "operator"):
+            raise e.fail("historical records are imported by the ministry or the operator", None, e.by)
+        if d["batch"] != self.summary.history_batches + 1 or d["first"] != self.summary.history + 1:
+            raise e.fail("batch or first record out of order", [self.summary.history_batches + 1, self.summary.history + 1], [d["batch"], d["first"]])
+        if not d["records"] or len(d["commit"]) != 64:
+            raise e.fail("a batch holds at least one record and a commitment")
+        for offset, record in enumerate(d["records"]):
+            refusal = _historical_refusal(record)
+            if refusal:
+                raise e.fail(f"record {d['first'] + offset}: {refusal}", None, record)
+        self.summary.history_batches += 1
+        self.summary.history += len(d["records"])
+
     def _step(self, e: _Step, d: dict[str, Any], step: Step, fields: frozenset[str]) -> int:
         """Checks every step shares: its fields, that its bailiff records it, and that the stage allows it."""
         if set(d) != fields:
@@ -763,7 +779,7 @@ class Replayer:
     def _suspended(self, e: _Step, d: dict[str, Any]) -> None:
         doc = self._step(e, d, Step.SUSPENDED, _COMMITTED | {"suspension"})
         number = self.docs.suspensions[doc] + 1
-        if d["suspension"] != number:
+        if type(d["suspension"]) is not int or d["suspension"] != number:
             raise e.fail("suspension number out of order", number, d["suspension"])
         self.docs.suspensions[doc] = number
 
@@ -772,7 +788,7 @@ class Replayer:
         if not self.docs.has_amount[doc]:
             raise e.fail(f"document {doc} is non-property: there is no amount to recover")
         before, after = self.docs.recovered_bp[doc], d["recovered_bp"]
-        if not isinstance(after, int) or not before <= after <= FULL_BP:
+        if type(after) is not int or not before <= after <= FULL_BP:
             raise e.fail("recovered_bp must not fall and is at most 10000", f"{before}..{FULL_BP}", after)
         self.docs.recovered_bp[doc] = after
 
@@ -830,6 +846,26 @@ class _Step:
         return Discrepancy(self.index, self.kind, what, expected, found)
 
 
+def _historical_refusal(record: object) -> str | None:
+    if not isinstance(record, list) or len(record) != 8:
+        return "a record is [region, claimant_kind, licence, lodged, initiated, closed, outcome, recovered_bp]"
+    region, kind, licence, lodged, initiated, closed, outcome, bp = record
+    if region not in REGIONS or kind not in _CLAIMANT_KINDS or not isinstance(licence, str) or not 0 < len(licence) <= 32:
+        return "region, claimant_kind or licence malformed"
+    dates = [dt.date.fromisoformat(x).isoformat() if x is not None else None for x in (lodged, initiated, closed)]
+    if dates != [lodged, initiated, closed] or lodged is None:
+        return "dates are YYYY-MM-DD, lodged required"
+    if (initiated is not None and initiated < lodged) or (closed is not None and (initiated is None or closed < initiated)):
+        return "dates out of order (lodged <= initiated <= closed, closed only after initiated)"
+    if (closed is None) != (outcome is None) or (outcome is not None and outcome not in _CLOSURE_REASONS):
+        return "outcome is a closure reason exactly when closed is given"
+    if not isinstance(bp, int) or not 0 <= bp <= FULL_BP or (bp == FULL_BP and closed is not None and outcome != ClosureReason.RECOVERED):
+        return "recovered_bp is 0 to 10000, and 10000 for a closed record only with outcome recovered"
+    return None
+
+
+_CLAIMANT_KINDS = frozenset(k.value for k in ClaimantKind)
+_CLOSURE_REASONS = frozenset(r.value for r in ClosureReason)
 _PLAIN = frozenset({"doc", "licence"})
 _COMMITTED = _PLAIN | {"commit"}
 _AFFINITY_SHAPE = re.compile(r"[0-9a-f]{32}")
@@ -865,4 +901,5 @@ _HANDLERS = {
     EventKind.PROCEEDING_SUSPENDED: Replayer._suspended,
     EventKind.PROCEEDING_RESUMED: Replayer._resumed,
     EventKind.PROCEEDING_CLOSED: Replayer._closed,
+    EventKind.HISTORY_IMPORTED: Replayer._history_imported,
 }

@@ -158,7 +158,7 @@ class _Batch:
             raise ProcedureRefused(f"doc: document {request.doc} is non-property: there is no amount to recover")
         amount = request.amount_tiyn
         outstanding = doc.amount_tiyn - doc.recovered_tiyn
-        if not isinstance(amount, int) or amount <= 0:
+        if type(amount) is not int or amount <= 0:
             raise ProcedureRefused("amount: a positive amount in tiyn is required")
         if amount > outstanding:
             raise ProcedureRefused(f"amount: {amount / 100:,.2f} KZT exceeds the outstanding {outstanding / 100:,.2f} KZT")

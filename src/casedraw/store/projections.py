@@ -300,6 +300,20 @@ def _closed(seq: int, e: Event) -> list[Op]:
     ]
 
 
+def _history_imported(seq: int, e: Event) -> list[Op]:
+    d, private = e.data, e.private["fields"]["records"]  # type: ignore[index]
+    return [
+        Insert(schema.history, {
+            "id": d["first"] + i, "source_ref": source_ref, "region": region, "claimant_kind": kind, "licence": licence,
+            "lodged": dt.date.fromisoformat(lodged), "initiated": None if initiated is None else dt.date.fromisoformat(initiated),
+            "closed": None if closed is None else dt.date.fromisoformat(closed), "outcome": outcome,
+            "amount_tiyn": amount, "recovered_tiyn": recovered, "recovered_bp": bp, "seq": seq,
+        })
+        for i, ((region, kind, licence, lodged, initiated, closed, outcome, bp), (source_ref, amount, recovered))
+        in enumerate(zip(d["records"], private, strict=True))
+    ]
+
+
 _PROJECTORS: dict[EventKind, Callable[[int, Event], list[Op]]] = {
     EventKind.CONFIG_SET: _config_set,
     EventKind.BAILIFF_REGISTERED: _bailiff_registered,
@@ -325,6 +339,7 @@ _PROJECTORS: dict[EventKind, Callable[[int, Event], list[Op]]] = {
     EventKind.PROCEEDING_SUSPENDED: _suspended,
     EventKind.PROCEEDING_RESUMED: _resumed,
     EventKind.PROCEEDING_CLOSED: _closed,
+    EventKind.HISTORY_IMPORTED: _history_imported,
 }
 
 
@@ -335,8 +350,8 @@ def project(seq: int, event: Event) -> list[Op]:
 def apply(conn: Connection, ops: Iterable[Op]) -> None:
     """Execute operations with the effect of running them in order.
 
-    Inserts are gathered per table, and updates per table and shape, into one
-    executemany each. A pending batch is flushed before any operation that
+    Inserts and upserts are gathered per table (and upserts per column set),
+    and updates per table and shape, into one executemany each. A pending batch is flushed before any operation that
     could depend on it: an update or upsert waits for pending inserts, an
     insert or upsert waits for pending updates, and an update of a row that
     already has a pending update of another shape waits for that one.
@@ -344,11 +359,15 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
     inserts: dict[tuple[Table, bool], list[dict[str, Any]]] = {}
     updates: dict[tuple[Table, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
     updated_rows: dict[tuple[Table, tuple[tuple[str, Any], ...]], tuple[str, ...]] = {}  # row -> shape of its pending update
+    upserts: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
 
     def flush_inserts() -> None:
         for (table, ignore_existing), rows in inserts.items():
             conn.execute(_insert_statement(conn, table, ignore_existing), rows)
         inserts.clear()
+        for (table, names), rows in upserts.items():
+            conn.execute(_upsert_statement(conn, table, names), rows)
+        upserts.clear()
 
     def flush_updates() -> None:
         for (table, keys, names), rows in updates.items():
@@ -375,10 +394,9 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
             updates.setdefault(shape, []).append(
                 {**{f"k_{k}": v for k, v in op.key.items()}, **{f"v_{n}": v for n, v in op.values.items()}}
             )
-        elif isinstance(op, Upsert):
-            flush_inserts()
+        elif isinstance(op, Upsert):  # batched like inserts: rows of one batch run in their order
             flush_updates()
-            conn.execute(_upsert_statement(conn, op.table, op.row), [op.row])
+            upserts.setdefault((op.table, tuple(op.row)), []).append(op.row)
         else:
             flush_inserts()
             flush_updates()
@@ -387,11 +405,12 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
     flush_inserts()
 
 
-def _upsert_statement(conn: Connection, table: Table, row: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _upsert_statement(conn: Connection, table: Table, names: tuple[str, ...]):  # type: ignore[no-untyped-def]
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
     keys = [c.name for c in table.primary_key.columns]
-    return statement.on_conflict_do_update(index_elements=keys, set_={n: statement.excluded[n] for n in row if n not in keys})
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(index_elements=keys, set_={n: excluded[n] for n in names if n not in keys})
 
 
 def _insert_statement(conn: Connection, table: Table, ignore_existing: bool):  # type: ignore[no-untyped-def]

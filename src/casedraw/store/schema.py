@@ -252,13 +252,15 @@ proceedings = Table(
     Column("outcome", String(16)),  # closure reason, or replaced, redistributed, forwarded
     Column("recovered_bp", Integer, nullable=False),  # closed by the bailiff: the document's share at closure
     Column("note", Text),  # the bailiff's note on closure (private)
-    Index("ix_proceedings_open_stage", "open", "stage"),
+    Index("ix_proceedings_stage", "stage"),  # the few not yet initiated: overdue checks
 )
 
 # Proceedings from before automatic distribution, imported for comparison (`casedraw history import`).
+# A projection like the others: the records enter the log as `history.imported` (public part and commitment).
 history = Table(
     "history", metadata,
-    Column("record", String(64), primary_key=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("source_ref", String(64), nullable=False, unique=True),  # the source's record number (private)
     Column("region", String(8), nullable=False),
     Column("claimant_kind", String(24), nullable=False),
     Column("licence", String(32), nullable=False),
@@ -269,9 +271,10 @@ history = Table(
     Column("amount_tiyn", BigInteger, nullable=False),  # private; only the share below is published
     Column("recovered_tiyn", BigInteger, nullable=False),
     Column("recovered_bp", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
 )
 
 PROJECTIONS = (
     config_versions, bailiffs, claimants, debtors, documents, rounds, bailiff_draw, region_draw, affinity, beacon_anchors,
-    chamber_members, absences, applications, document_moves, document_exclusions, proceedings,
+    chamber_members, absences, applications, document_moves, document_exclusions, proceedings, history,
 )

@@ -45,10 +45,11 @@ def upgrade() -> None:
         sa.Column("note", sa.Text),
     )
     op.create_index("ix_proceedings_licence", "proceedings", ["licence"])
-    op.create_index("ix_proceedings_open_stage", "proceedings", ["open", "stage"])
+    op.create_index("ix_proceedings_stage", "proceedings", ["stage"])
     op.create_table(
         "history",
-        sa.Column("record", sa.String(64), primary_key=True),
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("source_ref", sa.String(64), nullable=False, unique=True),
         sa.Column("region", sa.String(8), nullable=False),
         sa.Column("claimant_kind", sa.String(24), nullable=False),
         sa.Column("licence", sa.String(32), nullable=False),
@@ -59,12 +60,13 @@ def upgrade() -> None:
         sa.Column("amount_tiyn", sa.BigInteger, nullable=False),
         sa.Column("recovered_tiyn", sa.BigInteger, nullable=False),
         sa.Column("recovered_bp", sa.Integer, nullable=False),
+        sa.Column("seq", sa.BigInteger, nullable=False),
     )
 
 
 def downgrade() -> None:
     op.drop_table("history")
-    op.drop_index("ix_proceedings_open_stage", "proceedings")
+    op.drop_index("ix_proceedings_stage", "proceedings")
     op.drop_index("ix_proceedings_licence", "proceedings")
     op.drop_table("proceedings")
     op.drop_index("ix_documents_assigned_to_affinity", "documents")
