@@ -94,13 +94,21 @@ class Clock:
 
 
 @pytest.fixture
-def ctx() -> Context:
-    return fixed_context()
-
-
-@pytest.fixture
 def store(db_url: str, ctx: Context) -> Iterator[Store]:
     store = Store.open(db_url)
     initialise(store, ctx)
     yield store
     store.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves."""
+    return Clock()
+
+
+@pytest.fixture
+def ctx(clock: Clock) -> Context:
+    """The operator, on the test's clock (fixed unless the test moves it), with reproducible salts."""
+    counter = iter(range(10**9))
+    return Context(Actor("operator", "test"), clock=clock, salt=lambda: next(counter).to_bytes(16, "big"))

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import Clock, acting, ministry
+from conftest import acting, ministry
 from factories import BANK_BIN, bailiff_row, document_row
 from sqlalchemy import select
 
@@ -43,20 +43,6 @@ from casedraw.store import schema
 SIGNER = NoteSigner.from_seed("casedraw-test-log", bytes(range(32)))
 VERIFIER = NoteVerifier.from_vkey(SIGNER.verifier_key())
 KZ = dt.timezone(dt.timedelta(hours=5))
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def ctx(clock):
-    from casedraw.ledger.events import Actor
-    from casedraw.services import Context
-
-    counter = iter(range(10**9))
-    return Context(Actor("operator", "test"), clock=clock, salt=lambda: next(counter).to_bytes(16, "big"))
 
 
 def numbered(rows):
@@ -148,7 +134,7 @@ def test_replacement_granted_redraws_without_the_bailiff_and_refused_changes_not
     assert [1, replaced, "replaced"] in seal["excluded"] and seal["documents"] == [1]
 
     steps = [s["what"] for s in timeline(store, 1, BANK_BIN)]
-    assert steps == ["document.registered", "application.filed", "application.decided", "now"]
+    assert steps == ["document.registered", "proceeding.assigned", "application.filed", "application.decided", "proceeding.assigned", "now"]
     assert timeline(store, 1)[-1]["licence"] == after[1][1]
     with pytest.raises(ProcedureRefused, match="claimant"):
         timeline(store, 1, "850412300704")
@@ -361,7 +347,8 @@ def test_documents_forwarded_by_territoriality_are_drawn_in_their_region(store, 
     run_round(store, ctx)
     status, holder, region = documents(store)[1]
     assert (status, region) == ("assigned", "KZ-75") and holder in almaty
-    assert [s["what"] for s in timeline(store, 1)] == ["document.registered", "document.forwarded", "document.forwarded", "now"]
+    assert [s["what"] for s in timeline(store, 1)] == [
+        "document.registered", "document.forwarded", "proceeding.assigned", "document.forwarded", "proceeding.assigned", "now"]
 
     verified(store, tmp_path / "export")
     second = events_of(store, EventKind.DOCUMENT_FORWARDED)[1][0]

@@ -12,12 +12,10 @@ import pytest
 from conftest import acting
 from factories import BANK_BIN, document_row
 from sqlalchemy import select
-from test_procedures import (  # noqa: F401  (clock and ctx are fixtures: a clock the test moves)
+from test_procedures import (
     KZ,
     SIGNER,
     VERIFIER,
-    clock,
-    ctx,
     documents,
     events_of,
     forged_fails_at,

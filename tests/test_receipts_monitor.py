@@ -103,7 +103,7 @@ def test_monitor_catches_a_shrunk_log(store, tmp_path):
 
 def test_receipt_and_monitor_commands(db_url, tmp_path):
     env_run = lambda *args: subprocess.run([CASEDRAW, *args], capture_output=True, text=True, timeout=300)  # noqa: E731
-    assert env_run("demo", "--docs", "800", "--db", db_url).returncode == 0
+    assert env_run("demo", "--docs", "800", "--days", "7", "--db", db_url).returncode == 0
     out = tmp_path / "public"
     exported = env_run("export", "--out", str(out), "--db", db_url)
     vkey = next(line.split(": ", 1)[1] for line in exported.stdout.splitlines() if line.startswith("verifier key: "))

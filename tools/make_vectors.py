@@ -21,7 +21,7 @@ from casedraw.domain.routing import Channel, route
 from casedraw.draw.beacons import hashchain_anchor, hashchain_value
 from casedraw.draw.config import DrawConfig, default_config, unit_config
 from casedraw.draw.engine import DrawState, RegionState, draw_round, water_level_quotas
-from casedraw.draw.protocol import drawn_data, sealed_inputs, state_digest
+from casedraw.draw.protocol import bailiff_states, drawn_data, sealed_inputs, state_digest
 from casedraw.draw.rng import Stream, derive
 from casedraw.ledger import canonical
 from casedraw.ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
@@ -249,8 +249,9 @@ def _scenario(name: str, config: DrawConfig, seal: dict[str, object], registered
     roster, docs = sealed_inputs(seal, registered)
     before = state.copy()
     seed = derive(b"casedraw test vector seed", seed_label)
+    states = bailiff_states(state, roster)
     outcome = draw_round(state, roster, docs, dt.date.fromisoformat(str(seal["day"])), seed, config)
-    drawn = drawn_data(int(seal["round"]), seed, roster, state, outcome)  # type: ignore[call-overload]
+    drawn = drawn_data(int(seal["round"]), seed, roster, state, outcome, states)  # type: ignore[call-overload]
     return {
         "name": name,
         "config": config.to_json(),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from casedraw.draw.config import DrawConfig
 from casedraw.draw.engine import DrawState, RegionState, draw_round, water_level_quotas
-from casedraw.draw.protocol import drawn_data, sealed_inputs, state_digest
+from casedraw.draw.protocol import bailiff_states, drawn_data, sealed_inputs, state_digest
 from casedraw.draw.rng import Stream, derive
 from casedraw.ledger import canonical
 
@@ -70,8 +70,9 @@ def replay() -> int:
         documents = {int(d): (x["region"], x["category"], x["weight"], x["affinity"]) for d, x in case["documents"].items()}
         roster, docs = sealed_inputs(case["seal"], documents)
         seed = bytes.fromhex(case["seed"])
+        before = bailiff_states(state, roster)
         outcome = draw_round(state, roster, docs, dt.date.fromisoformat(case["seal"]["day"]), seed, DrawConfig.from_json(case["config"]))
-        assert drawn_data(case["seal"]["round"], seed, roster, state, outcome) == case["drawn"], f"{case['name']}: round.drawn"
+        assert drawn_data(case["seal"]["round"], seed, roster, state, outcome, before) == case["drawn"], f"{case['name']}: round.drawn"
         checked += 1
     for v in _load("events"):
         body = v["body_utf8"].encode()

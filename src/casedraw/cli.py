@@ -324,6 +324,7 @@ def demo(
             year.run(bailiffs, docs, shown, lambda n: progress.advance(task, n))
         print_outcomes(year.report, f"intake: {docs:,} documents (a few deliberately broken)", None, shown=5)
         console.print(f"proceedings: {year.steps:,} steps recorded by bailiffs ({year.refused:,} planned steps dropped: the document had moved on)")
+        console.print("time: " + ", ".join(f"{what} {seconds:.1f} s" for what, seconds in year.seconds.items()))
         again = submit_documents(store, list(enumerate(year.rows[:1_000], start=2)), year.acting("operator", "demo")).counts()
         console.print(
             f"re-submitting the first 1,000 rows: {again['accepted']:,} new, {again['duplicate']:,} recognised as "

@@ -173,37 +173,44 @@ def stats(
 
 
 def _number(value: object, unit: str = "") -> str:
-    if value is None:
+    if value is None or value == "":
         return "–"
     if unit == "proportion" and isinstance(value, float):
         return f"{100 * value:.1f} %"
     return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
 
 
+# What the printed summary shows (the files hold every indicator): (indicator, column heading, field).
+_SHOWN = (
+    ("documents", "documents", "n"), ("days_to_initiation", "days to initiation, mean", "mean"),
+    ("late_initiation_rate", "initiated late", "mean"), ("days_to_closure", "days to closure, median", "median"),
+    ("recovered_share", "recovered at closure, %", "mean"), ("full_recovery_rate", "recovered in full", "mean"),
+    ("applications", "para 12 applications", "n"),
+)
+_COMPARED = ("days_to_initiation", "days_to_closure", "recovered_share", "full_recovery_rate")
+
+
 def _print_stats(facts: Facts, rows: list[dict[str, object]], comparison: list[dict[str, object]], by: str) -> None:
     console.print(f"as of {facts.as_of}: {len(facts.documents):,} documents, {len(facts.proceedings):,} proceedings, "
                   f"{len(facts.applications):,} applications, {len(facts.history):,} historical records")
-    table = Table("period", "group", "indicator", "n", "mean [95 % CI]", "median [95 % CI]", "p90", title=f"indicators by {by}", title_justify="left")
-    for r in rows:
-        if r["by"] != by:
-            continue
-        unit = str(r["unit"])
-        mean = "" if unit == "count" else f"{_number(r['mean'], unit)} [{_number(r['mean_low'], unit)}, {_number(r['mean_high'], unit)}]"
-        median = "" if r["median"] is None else f"{_number(r['median'])} [{_number(r['median_low'])}, {_number(r['median_high'])}]"
-        table.add_row(str(r["period"]), str(r["group"]), f"{r['indicator']} ({unit})", _number(r["n"]), mean, median, _number(r["p90"]))
+    cells = {(r["group"], r["indicator"]): r for r in rows if r["by"] == by and r["period"] == "after"}
+    groups = sorted({group for group, _ in cells}, key=str)
+    table = Table(by, *(heading for _, heading, _ in _SHOWN), title=f"after automatic distribution, by {by}", title_justify="left")
+    for group in groups:
+        table.add_row(str(group), *(_number(cells[(group, name)][field], str(cells[(group, name)]["unit"])) if (group, name) in cells else "–"
+                                    for name, _, field in _SHOWN))
     console.print(table)
-    if not comparison:
+    shown = [c for c in comparison if c["by"] == by and c["indicator"] in _COMPARED]
+    if not shown:
         return
-    table = Table("group", "indicator", "before", "after", "difference [95 % CI]", title=f"before and after automatic distribution, by {by}",
+    table = Table(by, "indicator", "before", "after", "after − before [95 % CI]", title="before and after automatic distribution",
                   title_justify="left")
-    for c in comparison:
-        if c["by"] != by:
-            continue
+    for c in shown:
         unit = str(c["unit"])
         table.add_row(
-            str(c["group"]), f"{c['indicator']} ({unit})", f"{_number(c['before_mean'], unit)} (n={c['before_n']:,})",
-            f"{_number(c['after_mean'], unit)} (n={c['after_n']:,})",
+            str(c["group"]), str(c["indicator"]), _number(c["before_mean"], unit), _number(c["after_mean"], unit),
             f"{_number(c['difference'], unit)} [{_number(c['difference_low'], unit)}, {_number(c['difference_high'], unit)}]"
             + (" *" if c["significant"] else ""),
         )
     console.print(table)
+    console.print("* the 95 % confidence interval of the difference excludes 0")

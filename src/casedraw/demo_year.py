@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -63,7 +65,7 @@ def profiles(rng: random.Random, licences: list[str]) -> dict[str, Profile]:
         elif kind < 0.13:  # slow
             out[licence] = Profile(2.5, 5.0, 0.8, 0.02)
         else:
-            out[licence] = Profile(0.3, 1.2, rng.uniform(0.75, 1.3), 0.002)
+            out[licence] = Profile(0.3, 0.6, rng.uniform(0.75, 1.3), 0.002)
     return out
 
 
@@ -184,6 +186,7 @@ class YearSimulation:
     rows: list[dict[str, object]] = field(default_factory=list)  # the documents, in the order they arrive
     steps: int = 0
     refused: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # where the time went
 
     def at(self, day: dt.date, hour: int) -> None:
         """Move the clock to `hour` o'clock in Kazakhstan on `day` (never backwards)."""
@@ -209,21 +212,34 @@ class YearSimulation:
         position = 0
         for number, (day, count) in enumerate(zip(working, counts, strict=True)):
             self.at(day, 9)
-            self._steps(day)
-            self._applications(day)
+            with self.timed("steps"):
+                self._steps(day)
+            with self.timed("applications"):
+                self._applications(day)
             if number == 2:
                 for line in demo_data.run_procedures(self.store, day, self.acting):
                     self.say(line)
-            self.at(day, 12)
-            batch = list(enumerate(rows[position:position + count], start=position + 2))
-            position += count
-            self.report.outcomes += submit_documents(self.store, batch, self.acting("operator", "demo")).outcomes
-            on_docs(count)
+            for hour, part in zip((10, 13, 16), _split(count, [1.0, 1.0, 1.0]), strict=True):  # files arrive through the day
+                self.at(day, hour)
+                batch = list(enumerate(rows[position:position + part], start=position + 2))
+                position += part
+                with self.timed("intake"):
+                    self.report.outcomes += submit_documents(self.store, batch, self.acting("operator", "demo")).outcomes
+                on_docs(part)
             self.at(day, 18)
-            result = run_round(self.store, self.acting("system", "demo"))
+            with self.timed("rounds"):
+                result = run_round(self.store, self.acting("system", "demo"))
             if result is not None:
                 on_round(result)
                 self._plan_round(result.round, day)
+
+    @contextmanager
+    def timed(self, what: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[what] += time.perf_counter() - started
 
     def _steps(self, day: dt.date) -> None:
         items = self.due.pop(day, [])

@@ -23,7 +23,6 @@ chain's public key, so a relay cannot choose or alter it.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 import http.client
 import json
 import re
@@ -31,6 +30,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from os import PathLike
 from pathlib import Path

@@ -47,12 +47,32 @@ def sealed_inputs(seal: dict[str, Any], documents: dict[int, tuple[str, str, int
     return roster, docs
 
 
-def drawn_data(round_no: int, seed: bytes, roster: list[RosterEntry], state: DrawState, outcomes: dict[str, RegionOutcome]) -> dict[str, Any]:
-    """The data of round.drawn from the engine's outcome and the state it left (section 7.6)."""
+BailiffStates = dict[tuple[str, str], tuple[int, int, int]]
+
+
+def bailiff_states(state: DrawState, roster: list[RosterEntry]) -> BailiffStates:
+    """(region, licence) -> (vtime, open, load) of the roster's bailiffs: taken before a draw, so that
+    round.drawn lists only the states the draw changed."""
+    out = {}
+    for e in roster:
+        rs = state.regions.get(e.region)
+        if rs is not None and e.licence in rs.vtime:
+            out[(e.region, e.licence)] = (rs.vtime[e.licence], rs.open_count.get(e.licence, 0), rs.load.get(e.licence, 0))
+    return out
+
+
+def drawn_data(
+    round_no: int, seed: bytes, roster: list[RosterEntry], state: DrawState, outcomes: dict[str, RegionOutcome], before: BailiffStates,
+) -> dict[str, Any]:
+    """The data of round.drawn from the engine's outcome, the state it left and the bailiffs' states
+    before it (section 7.6)."""
     regions: dict[str, Any] = {}
     for iso, outcome in outcomes.items():
         rs = state.regions[iso]
-        eligible = sorted(e.licence for e in roster if e.region == iso and e.licence not in outcome.excluded)
+        eligible = sorted(
+            e.licence for e in roster if e.region == iso and e.licence not in outcome.excluded
+            and before.get((iso, e.licence)) != (rs.vtime[e.licence], rs.open_count.get(e.licence, 0), rs.load.get(e.licence, 0))
+        )
         regions[iso] = {
             "excluded": dict(sorted(outcome.excluded.items())),
             "assigned": [[a.doc, a.licence, a.how] for a in outcome.assignments],

@@ -55,7 +55,7 @@ from casedraw.domain.routing import Channel
 from casedraw.draw.beacons import QUICKNET, BeaconInvalid, drand_randomness, hashchain_verify, target_round
 from casedraw.draw.config import CONFIGURATIONS
 from casedraw.draw.engine import UNIT, DrawState, Reason, RegionState, draw_round
-from casedraw.draw.protocol import drawn_data, round_seed, sealed_inputs, state_digest
+from casedraw.draw.protocol import bailiff_states, drawn_data, round_seed, sealed_inputs, state_digest
 from casedraw.ledger import canonical
 from casedraw.ledger.events import EventKind, kz_day
 
@@ -476,9 +476,10 @@ class Replayer:
         seed = round_seed(r.number, r.randomness, r.body)
         config = self.configs["draw"][r.seal["config"]["draw"] - 1][1]
         day = dt.date.fromisoformat(r.seal["day"])
+        before = bailiff_states(self.state, roster)
         outcome = draw_round(self.state, roster, docs, day, seed, config)
         due = deadlines(day, self._config("procedures", day)[1])
-        expected = {**drawn_data(r.number, seed, roster, self.state, outcome), "deadlines": due}
+        expected = {**drawn_data(r.number, seed, roster, self.state, outcome, before), "deadlines": due}
         diff = first_difference(expected, d)
         if diff:
             raise e.fail(f"draw differs at {diff[0]}", diff[1], diff[2])

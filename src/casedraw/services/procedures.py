@@ -284,8 +284,9 @@ def release_due(writer: Writer, ctx: Context, at: str, today: dt.date) -> list[R
     active) or absent today for longer than the configured limit."""
     conn = writer.conn
     config = Store.procedure_config(conn, today)
-    b, d = schema.bailiffs, schema.documents
-    holders = set(conn.execute(select(d.c.assigned_to).where(d.c.status == "assigned").group_by(d.c.assigned_to)).scalars())
+    b = schema.bailiffs
+    bd = schema.bailiff_draw
+    holders = set(conn.execute(select(bd.c.licence).where(bd.c.open_count > 0)).scalars())  # not a scan of every document
     inactive = {lic for lic, status in conn.execute(select(b.c.licence, b.c.status)) if status != LicenceStatus.ACTIVE and lic in holders}
     long_absent = {a.licence for a in absences_on(conn, today) if a.licence in holders and a.is_long(config)}
     released = []
@@ -426,12 +427,32 @@ def timeline(store: Store, doc: int, claimant_idn: str | None = None) -> list[di
             {"seq": seq, "at": at, "what": kind, **_step_detail(kind, json.loads(body)["data"])}
             for seq, kind, at, body in conn.execute(select(e.c.seq, e.c.kind, e.c.at, e.c.body).where(e.c.seq.in_(sorted(seqs))).order_by(e.c.seq))
         ]
-        now: dict[str, Any] = {"what": "now", "status": row.status, "region": row.region}
+        steps += _proceeding_steps(conn, doc)
+        steps.sort(key=lambda step: (step["at"], step.get("seq", float("inf"))))  # steps the tables keep no index of: last at their time
+        now: dict[str, Any] = {"what": "now", "status": row.status, "region": row.region, "recovered_bp": row.recovered_bp}
         if row.status == "assigned":
-            now.update(round=row.round, licence=row.assigned_to, how=row.how)
+            p = schema.proceedings
+            stage = conn.execute(select(p.c.stage, p.c.suspensions).where(p.c.doc == doc, p.c.open)).one()
+            now.update(round=row.round, licence=row.assigned_to, how=row.how, stage=stage.stage, suspensions=stage.suspensions)
         elif row.status == "pending":
             now.update(round=row.round, reasons=json.loads(row.pending_reasons or "[]"))
         return [*steps, now]
+
+
+def _proceeding_steps(conn: Connection, doc: int) -> list[dict[str, Any]]:
+    """Each proceeding of the document: drawn to a bailiff, its deadlines, acknowledged, initiated, ended."""
+    p, rounds = schema.proceedings, schema.rounds
+    out: list[dict[str, Any]] = []
+    query = select(p, rounds.c.drawn_seq).join(rounds, rounds.c.round == p.c.round).where(p.c.doc == doc).order_by(p.c.assigned_at)
+    for r in conn.execute(query):
+        out.append({"seq": r.drawn_seq, "at": r.assigned_at, "what": "proceeding.assigned", "licence": r.licence, "round": r.round,
+                    "acknowledge_by": str(r.acknowledge_by), "initiate_by": str(r.initiate_by)})
+        for at, what in ((r.acknowledged_at, "proceeding.acknowledged"), (r.initiated_at, "proceeding.initiated")):
+            if at is not None:
+                out.append({"at": at, "what": what, "licence": r.licence})
+        if r.stage == "closed":
+            out.append({"at": r.ended_at, "what": "proceeding.closed", "licence": r.licence, "reason": r.outcome, "recovered_bp": r.recovered_bp})
+    return out
 
 
 def _step_detail(kind: str, data: dict[str, Any]) -> dict[str, Any]:

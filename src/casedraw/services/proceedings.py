@@ -11,8 +11,9 @@ same batch leave, so "acknowledge, then initiate" may travel together.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
@@ -33,7 +34,7 @@ from casedraw.domain.proceedings import (
 from casedraw.ledger import events as ev
 from casedraw.ledger.events import Actor, Event
 from casedraw.services import Context
-from casedraw.services.procedures import MAX_NOTE, ProcedureRefused, affinity_ends
+from casedraw.services.procedures import MAX_NOTE, ProcedureRefused
 from casedraw.store import schema
 from casedraw.store.repository import Store, rows_in
 
@@ -70,7 +71,8 @@ class _Open:
     recovered_bp: int
     weight: int
     suspensions: int
-    closed: bool = field(default=False)
+    region: str
+    affinity: str
 
 
 def _text(name: str, value: str, required: bool) -> str:
@@ -82,11 +84,33 @@ def _text(name: str, value: str, required: bool) -> str:
     return value
 
 
+def _debtors(conn: Connection, held: list[tuple[str, str, str]]) -> tuple[dict[tuple[str, str], set[int]], dict[tuple[str, str], str]]:
+    """For the (licence, region, affinity key) of the documents a batch closes: each bailiff's open
+    documents against those debtors, and where the affinity map sends each debtor."""
+    d, a = schema.documents, schema.affinity
+    pairs = sorted({(holder, key) for holder, _, key in held})
+    open_docs: dict[tuple[str, str], set[int]] = defaultdict(set)
+    mapped: dict[tuple[str, str], str] = {}
+    wanted = set(pairs)
+    for chunk in range(0, len(pairs), 200):
+        part = pairs[chunk:chunk + 200]
+        licences, keys = sorted({h for h, _ in part}), sorted({k for _, k in part})
+        # Two IN lists, not one of pairs: this form keeps to the (assigned_to, affinity) index on SQLite;
+        # the status is checked here, since filtering on it in SQL would make the planner scan by status.
+        query = select(d.c.id, d.c.assigned_to, d.c.affinity, d.c.status).where(d.c.assigned_to.in_(licences), d.c.affinity.in_(keys))
+        for r in conn.execute(query):
+            if r.status == "assigned" and (r.assigned_to, r.affinity) in wanted:
+                open_docs[(r.assigned_to, r.affinity)].add(r.id)
+        for r in conn.execute(select(a.c.region, a.c.key, a.c.licence).where(a.c.key.in_(keys))):
+            mapped[(r.region, r.key)] = r.licence
+    return open_docs, mapped
+
+
 def _load(conn: Connection, docs: set[int]) -> dict[int, _Open]:
     d, p = schema.documents, schema.proceedings
     query = (
         select(d.c.id, d.c.status, d.c.assigned_to, d.c.category, d.c.amount_tiyn, d.c.recovered_tiyn, d.c.recovered_bp, d.c.weight,
-               p.c.stage, p.c.suspensions)
+               d.c.region, d.c.affinity, p.c.stage, p.c.suspensions)
         .outerjoin(p, (p.c.doc == d.c.id) & p.c.open)
         .where(d.c.id.in_(bindparam("values", expanding=True)))
     )
@@ -95,6 +119,7 @@ def _load(conn: Connection, docs: set[int]) -> dict[int, _Open]:
             r.status, r.assigned_to if r.status in ("assigned", "closed") else None,
             STAGES[r.stage] if r.stage else (Stage.CLOSED if r.status == "closed" else Stage.NONE),
             r.category != Category.NON_PROPERTY, r.amount_tiyn, r.recovered_tiyn, r.recovered_bp, r.weight, r.suspensions or 0,
+            r.region, r.affinity,
         )
         for r in rows_in(conn, query, sorted(docs))
     }
@@ -103,12 +128,25 @@ def _load(conn: Connection, docs: set[int]) -> dict[int, _Open]:
 class _Batch:
     """The state a batch of steps reads and changes, loaded once."""
 
-    def __init__(self, conn: Connection, docs: set[int]):
+    def __init__(self, conn: Connection, docs: set[int], closing: set[int]):
         self.conn = conn
         self.docs = _load(conn, docs)
+        self.closing = closing
         self.round_open = conn.execute(select(schema.rounds.c.round).where(schema.rounds.c.status == "sealed")).scalar_one_or_none()
         self.draw_state: dict[str, list[int]] = {}  # licence -> [open, load]
         self.closed: set[int] = set()
+        self._debtors: dict[tuple[str, str], set[int]] | None = None  # (licence, affinity key) -> open documents
+
+    def affinity_ends(self, licence: str, doc: int) -> str | None:
+        """As procedures.affinity_ends, for every closure of the batch from two queries, not two per closure."""
+        if self._debtors is None:
+            held = [(d.holder, d.region, d.affinity) for doc, d in self.docs.items() if d.holder and doc in self.closing]
+            self._debtors, self._mapped = _debtors(self.conn, held)
+        this = self.docs[doc]
+        open_docs = self._debtors.get((licence, this.affinity), set())
+        if self._mapped.get((this.region, this.affinity)) != licence or open_docs - self.closed - {doc}:
+            return None
+        return this.affinity
 
     def bailiff_state(self, licence: str) -> list[int]:
         if licence not in self.draw_state:
@@ -180,7 +218,7 @@ class _Batch:
         state = self.bailiff_state(licence)
         state[0] -= 1
         state[1] -= doc.weight
-        ended = affinity_ends(self.conn, licence, request.doc, frozenset(self.closed))
+        ended = self.affinity_ends(licence, request.doc)
         self.closed.add(request.doc)
         doc.recovered_bp = FULL_BP if reason is ClosureReason.RECOVERED else doc.recovered_bp
         public = {"reason": str(reason), "recovered_bp": doc.recovered_bp, "state": {"open": state[0], "load": state[1]}, "affinity_ended": ended}
@@ -195,7 +233,7 @@ def record_steps(store: Store, ctx: Context, requests: Sequence[StepRequest], ac
     accepted: list[tuple[int, Event]] = []
     with store.write() as writer:
         at, _ = writer.stamp(ctx)
-        batch = _Batch(writer.conn, {r.doc for r in requests if isinstance(r.doc, int)})
+        batch = _Batch(writer.conn, {r.doc for r in requests if isinstance(r.doc, int)}, {r.doc for r in requests if r.step == Step.CLOSED})
         for i, request in enumerate(requests):
             actor = ctx.actor if actors is None else actors[i]
             try:

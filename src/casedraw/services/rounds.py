@@ -37,7 +37,7 @@ from casedraw.draw.beacons import (
     target_round,
 )
 from casedraw.draw.engine import DrawState, Reason, RegionState, draw_round
-from casedraw.draw.protocol import drawn_data, round_seed, sealed_inputs, state_digest
+from casedraw.draw.protocol import bailiff_states, drawn_data, round_seed, sealed_inputs, state_digest
 from casedraw.ledger.events import Event, round_drawn, round_randomness, round_sealed
 from casedraw.services import Context
 from casedraw.services.procedures import absences_on, release_due
@@ -199,8 +199,9 @@ def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomnes
         state = load_state(conn, sorted({doc.region for doc in docs}), {doc.affinity_key for doc in docs if doc.affinity_key})
         seed = round_seed(round_no, randomness.value, bytes(seal_body))
         day = dt.date.fromisoformat(seal["day"])
+        before = bailiff_states(state, roster)
         outcomes = draw_round(state, roster, docs, day, seed, config)
-        data = {**drawn_data(round_no, seed, roster, state, outcomes), "deadlines": deadlines(day, store.procedure_config(conn, day))}
+        data = {**drawn_data(round_no, seed, roster, state, outcomes, before), "deadlines": deadlines(day, store.procedure_config(conn, day))}
         writer.append([
             round_randomness(at, ctx.actor, round_no, randomness.source, randomness.index, randomness.value, randomness.proof),
             round_drawn(at, ctx.actor, data),

@@ -351,10 +351,11 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
     """Execute operations with the effect of running them in order.
 
     Inserts and upserts are gathered per table (and upserts per column set),
-    and updates per table and shape, into one executemany each. A pending batch is flushed before any operation that
-    could depend on it: an update or upsert waits for pending inserts, an
-    insert or upsert waits for pending updates, and an update of a row that
-    already has a pending update of another shape waits for that one.
+    updates and deletes per table and shape, into one executemany each. A
+    pending batch is flushed before any operation that could depend on it: an
+    update or delete waits for pending inserts and upserts, an insert or
+    upsert waits for pending updates and deletes, and a change of a row that
+    already has a pending change of another shape waits for that one.
     """
     inserts: dict[tuple[Table, bool], list[dict[str, Any]]] = {}
     updates: dict[tuple[Table, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
@@ -371,12 +372,11 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
 
     def flush_updates() -> None:
         for (table, keys, names), rows in updates.items():
-            statement = (
-                table.update()
-                .where(*[table.c[k] == bindparam(f"k_{k}") for k in keys])
-                .values({n: bindparam(f"v_{n}") for n in names})
-            )
-            conn.execute(statement, rows)
+            where = [table.c[k] == bindparam(f"k_{k}") for k in keys]
+            if names == _DELETE:
+                conn.execute(table.delete().where(*where), rows)
+                continue
+            conn.execute(table.update().where(*where).values({n: bindparam(f"v_{n}") for n in names}), rows)
         updates.clear()
         updated_rows.clear()
 
@@ -384,25 +384,23 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
         if isinstance(op, Insert):
             flush_updates()
             inserts.setdefault((op.table, op.ignore_existing), []).append(op.row)
-        elif isinstance(op, Update):
+        elif isinstance(op, Update | Delete):  # a delete is batched like an update that removes the row
             flush_inserts()
-            shape = (op.table, tuple(sorted(op.key)), tuple(sorted(op.values)))
+            shape = (op.table, tuple(sorted(op.key)), tuple(sorted(op.values)) if isinstance(op, Update) else _DELETE)
             row = (op.table, tuple(sorted(op.key.items())))
             if updated_rows.setdefault(row, shape[2]) != shape[2]:
                 flush_updates()  # batches of other shapes run later: this row's updates must keep their order
                 updated_rows[row] = shape[2]
-            updates.setdefault(shape, []).append(
-                {**{f"k_{k}": v for k, v in op.key.items()}, **{f"v_{n}": v for n, v in op.values.items()}}
-            )
+            values = op.values if isinstance(op, Update) else {}
+            updates.setdefault(shape, []).append({**{f"k_{k}": v for k, v in op.key.items()}, **{f"v_{n}": v for n, v in values.items()}})
         elif isinstance(op, Upsert):  # batched like inserts: rows of one batch run in their order
             flush_updates()
             upserts.setdefault((op.table, tuple(op.row)), []).append(op.row)
-        else:
-            flush_inserts()
-            flush_updates()
-            conn.execute(op.table.delete().where(*[op.table.c[k] == v for k, v in op.key.items()]))
     flush_updates()
     flush_inserts()
+
+
+_DELETE = ("-delete-",)  # the shape of a delete among the updates
 
 
 def _upsert_statement(conn: Connection, table: Table, names: tuple[str, ...]):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, Row, Select, bindparam, delete, func, select, update
@@ -168,8 +169,7 @@ class Store:
             row.licence: Bailiff(
                 licence=row.licence, full_name=row.full_name, iin=row.iin, region=row.region,
                 district=row.district, status=LicenceStatus(row.status), chamber_head=row.chamber_head,
-                share_milli=row.share_milli, specialisations=tuple(json.loads(row.specialisations)),
-                conflicts=tuple(json.loads(row.conflicts)),
+                share_milli=row.share_milli, specialisations=_json_tuple(row.specialisations), conflicts=_json_tuple(row.conflicts),
             )
             for row in conn.execute(select(t).order_by(t.c.licence))
         }
@@ -258,6 +258,12 @@ class Store:
                 table.name: [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))]
                 for table in schema.PROJECTIONS
             }
+
+
+@lru_cache(maxsize=4096)
+def _json_tuple(text: str) -> tuple[str, ...]:
+    """A stored JSON list as a tuple; most are "[]", and every round reads all 1,500 bailiffs."""
+    return tuple(json.loads(text))
 
 
 def rows_in(conn: Connection, query: Select, values: Iterable[object]) -> Iterator[Row]:

@@ -136,6 +136,7 @@ affinity = Table(
     Column("region", String(8), primary_key=True),
     Column("key", String(32), primary_key=True),
     Column("licence", String(32), nullable=False),
+    Index("ix_affinity_licence_key", "licence", "key"),  # a bailiff's debtors leave it: by licence, or one by one
 )
 
 beacon_anchors = Table(

@@ -1,5 +1,5 @@
 """Proceedings after the draw (acknowledgement, initiation, recoveries, suspension, closure), the
-documents' recovered shares, historical records for comparison, and the index for affinity's end.
+documents' recovered shares, historical records for comparison, and the indexes for affinity's end.
 
 Revision ID: 0004
 Revises: 0003
@@ -22,6 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("documents") as batch:
         batch.alter_column("recovered_bp", server_default=None)
         batch.alter_column("recovered_tiyn", server_default=None)
+    op.create_index("ix_affinity_licence_key", "affinity", ["licence", "key"])
     op.drop_index("ix_documents_assigned_to", "documents")
     op.create_index("ix_documents_assigned_to_affinity", "documents", ["assigned_to", "affinity"])
     op.create_table(
@@ -70,6 +71,7 @@ def downgrade() -> None:
     op.drop_index("ix_proceedings_licence", "proceedings")
     op.drop_table("proceedings")
     op.drop_index("ix_documents_assigned_to_affinity", "documents")
+    op.drop_index("ix_affinity_licence_key", "affinity")
     op.create_index("ix_documents_assigned_to", "documents", ["assigned_to"])
     with op.batch_alter_table("documents") as batch:
         batch.drop_column("recovered_tiyn")
