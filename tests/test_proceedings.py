@@ -194,7 +194,7 @@ def test_impossible_steps_are_refused_naming_the_field_and_write_nothing(store, 
     refused_step(store, ctx, 1, "initiated", "reference: required", reference="  ")
     step(store, ctx, 1, "initiated", reference="R-1")
     refused_step(store, ctx, 1, "recovered", "amount: 250,000.01 KZT exceeds the outstanding 250,000.00 KZT", amount_tiyn=AMOUNT + 1)
-    refused_step(store, ctx, 1, "recovered", "amount: a positive amount in tiyn is required", amount_tiyn=0)
+    refused_step(store, ctx, 1, "recovered", "amount: a positive amount (in KZT, at most two decimals) is required", amount_tiyn=0)
     step(store, ctx, 1, "recovered", amount_tiyn=10_000_000)
     refused_step(store, ctx, 1, "recovered", "amount: 150,000.01 KZT exceeds the outstanding 150,000.00 KZT", amount_tiyn=15_000_001)
     refused_step(store, ctx, 1, "closed", "reason: only 40.00 % of the claim is recovered", reason="recovered")

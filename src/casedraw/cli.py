@@ -298,7 +298,7 @@ def demo(
     docs: Annotated[int, typer.Option(min=1, help="How many documents arrive over the simulated period.")] = 50_000,
     db: Annotated[str, typer.Option("--db", help="Database URL for the demo.")] = "sqlite:///casedraw-demo.db",
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data set.")] = 2026,
-    days: Annotated[int, typer.Option(min=1, help="Calendar days simulated, ending today; a round every working day.")] = 365,
+    days: Annotated[int, typer.Option(min=1, help="Calendar days simulated, ending yesterday; a round every working day.")] = 365,
 ) -> None:
     """A year of automatic distribution on a national data set (20 regions, ~1,500 bailiffs): intake,
     daily rounds, the procedures, every proceeding's steps, and the statistics before and after."""
@@ -306,7 +306,7 @@ def demo(
 
     started = time.perf_counter()
     rng = random.Random(seed)
-    start = dt.datetime.now(KZ_TIME).date() - dt.timedelta(days=days)
+    start = dt.datetime.now(KZ_TIME).date() - dt.timedelta(days=days)  # the last day simulated is yesterday
     with opened(db) as store:
         year = YearSimulation(store, rng, start, days, console.print)
         year.at(start, 8)

@@ -10,6 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+try:  # the published vectors replay with the standard library alone (tools/replay_vectors.py)
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None
+
 _MAX_INT = 2**53
 
 
@@ -93,9 +98,10 @@ def decode(data: bytes) -> object:
 
 
 def decode_trusted(data: bytes) -> object:
-    """Parse bytes whose canonical form another check establishes (verify's parallel bytes pass):
-    refuses floats, skips re-encoding and the per-integer range check."""
-    return _TRUSTING_DECODER.decode(data.decode("utf-8"))
+    """Parse bytes whose canonical form another check establishes (verify's parallel bytes pass,
+    which reports any float or non-canonical body at the same index): orjson, about twice as fast
+    as the standard parser, since a million-document log is three million bodies."""
+    return orjson.loads(data) if orjson is not None else _TRUSTING_DECODER.decode(data.decode("utf-8"))
 
 
 _DECODER = json.JSONDecoder(parse_float=_no_float, parse_int=_bounded_int, parse_constant=_no_float)

@@ -20,6 +20,7 @@ import time
 from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from casedraw.domain.calendar import add_working_days
@@ -189,18 +190,20 @@ class Proceedings:
     stage: bytearray = field(default_factory=lambda: bytearray(1))  # a Stage; index 0 is unused
     holder: array = field(default_factory=lambda: array("i", [-1]))  # index into Replayer.licences
     position: array = field(default_factory=lambda: array("i", [-1]))  # in the holder's portfolio
-    acknowledge_by: array = field(default_factory=lambda: array("i", [0]))  # date ordinals
-    initiate_by: array = field(default_factory=lambda: array("i", [0]))
+    acknowledge_by: array = field(default_factory=lambda: array("H", [0]))  # days since 2000-01-01 (two bytes: to 2179)
+    initiate_by: array = field(default_factory=lambda: array("H", [0]))
     recovered_bp: array = field(default_factory=lambda: array("h", [0]))  # of the document, all tenures
     suspensions: array = field(default_factory=lambda: array("H", [0]))  # in the current tenure
     has_amount: bytearray = field(default_factory=lambda: bytearray(1))  # 0 for non-property documents
 
     def register(self, has_amount: bool) -> None:
-        for column, value in ((self.holder, -1), (self.position, -1), (self.acknowledge_by, 0), (self.initiate_by, 0),
-                              (self.recovered_bp, 0), (self.suspensions, 0)):
-            column.append(value)
-        self.stage.append(Stage.NONE)
         self.has_amount.append(has_amount)
+        if len(self.has_amount) > len(self.stage):  # grown in blocks: one append per array per document is slow
+            block = 4096
+            self.stage.extend(bytes(block))
+            for column, value in ((self.holder, -1), (self.position, -1), (self.acknowledge_by, 0), (self.initiate_by, 0),
+                                  (self.recovered_bp, 0), (self.suspensions, 0)):
+                column.extend(array(column.typecode, [value]) * block)
 
     def assign(self, doc: int, holder: int, position: int, acknowledge_by: int, initiate_by: int) -> None:
         self.stage[doc], self.holder[doc], self.position[doc] = Stage.ASSIGNED, holder, position
@@ -247,13 +250,12 @@ class Replayer:
             event = self.decode(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise Discrepancy(index, "?", f"body is not canonical JSON ({exc})") from None
-        if not isinstance(event, dict) or set(event) != {"at", "by", "data", "kind"}:
+        if not isinstance(event, dict) or event.keys() != _BODY_KEYS:
             raise Discrepancy(index, "?", "body must be an object with exactly at, by, data, kind")
         kind = event["kind"]
-        try:
-            handler = _HANDLERS[EventKind(kind)]
-        except ValueError:
-            raise Discrepancy(index, str(kind), "unknown event kind") from None
+        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            raise Discrepancy(index, str(kind), "unknown event kind")
         self._check_time(index, kind, event["at"])
         try:
             handler(self, _Step(index, kind, event["at"], event["by"], body), event["data"])
@@ -483,8 +485,8 @@ class Replayer:
         diff = first_difference(expected, d)
         if diff:
             raise e.fail(f"draw differs at {diff[0]}", diff[1], diff[2])
-        acknowledge_by = dt.date.fromisoformat(due[Overdue.ACKNOWLEDGE]).toordinal()
-        initiate_by = dt.date.fromisoformat(due[Overdue.INITIATE]).toordinal()
+        acknowledge_by = dt.date.fromisoformat(due[Overdue.ACKNOWLEDGE]).toordinal() - _DAY_ZERO
+        initiate_by = dt.date.fromisoformat(due[Overdue.INITIATE]).toordinal() - _DAY_ZERO
         for region in outcome.values():
             for a in region.assignments:
                 facts = self.waiting.pop(a.doc)
@@ -543,7 +545,7 @@ class Replayer:
     def _open_at(self, e: _Step, licence: object, doc: object) -> int:
         """The stage of `doc` if it is a proceeding `licence` holds (open or closed), else a discrepancy."""
         index = self.licence_index.get(licence) if isinstance(licence, str) else None
-        if type(doc) is not int or not 0 < doc < len(self.docs.stage) or index is None or self.docs.holder[doc] != index:
+        if type(doc) is not int or not 0 < doc < len(self.docs.has_amount) or index is None or self.docs.holder[doc] != index:
             raise e.fail(f"document {doc} is not an open proceeding of {licence}")
         return self.docs.stage[doc]
 
@@ -677,7 +679,8 @@ class Replayer:
         if stage == Stage.CLOSED:
             raise e.fail(f"document {doc} is closed")
         overdue = overdue_steps(
-            Stage(stage), e.day, dt.date.fromordinal(self.docs.acknowledge_by[doc]), dt.date.fromordinal(self.docs.initiate_by[doc]),
+            Stage(stage), e.day, dt.date.fromordinal(_DAY_ZERO + self.docs.acknowledge_by[doc]),
+            dt.date.fromordinal(_DAY_ZERO + self.docs.initiate_by[doc]),
         )
         if d["overdue"] != overdue:
             raise e.fail("overdue is not the deadlines missed on filing", overdue, d["overdue"])
@@ -757,15 +760,16 @@ class Replayer:
 
     def _step(self, e: _Step, d: dict[str, Any], step: Step, fields: frozenset[str]) -> int:
         """Checks every step shares: its fields, that its bailiff records it, and that the stage allows it."""
-        if set(d) != fields:
+        if d.keys() != fields:
             raise e.fail(f"fields of {e.kind} are not {sorted(fields)}", sorted(fields), sorted(d))
-        if e.role != "bailiff" or e.id != d["licence"]:
+        if e.by.get("role") != "bailiff" or e.by.get("id") != d["licence"]:
             raise e.fail("a proceeding's steps are recorded by the bailiff who holds it", d["licence"], e.by)
         doc = d["doc"]
-        refusal = step_refusal(step, Stage(self._open_at(e, d["licence"], doc)))
-        if refusal:
-            raise e.fail(refusal)
-        self.docs.stage[doc] = TRANSITIONS[step][0]
+        stage = self._open_at(e, d["licence"], doc)
+        after, allowed = TRANSITIONS[step]
+        if stage not in allowed:
+            raise e.fail(str(step_refusal(step, Stage(stage))))
+        self.docs.stage[doc] = after
         return doc  # type: ignore[no-any-return]
 
     def _acknowledged(self, e: _Step, d: dict[str, Any]) -> None:
@@ -853,8 +857,7 @@ def _historical_refusal(record: object) -> str | None:
     region, kind, licence, lodged, initiated, closed, outcome, bp = record
     if region not in REGIONS or kind not in _CLAIMANT_KINDS or not isinstance(licence, str) or not 0 < len(licence) <= 32:
         return "region, claimant_kind or licence malformed"
-    dates = [dt.date.fromisoformat(x).isoformat() if x is not None else None for x in (lodged, initiated, closed)]
-    if dates != [lodged, initiated, closed] or lodged is None:
+    if lodged is None or not all(x is None or _is_date(x) for x in (lodged, initiated, closed)):
         return "dates are YYYY-MM-DD, lodged required"
     if (initiated is not None and initiated < lodged) or (closed is not None and (initiated is None or closed < initiated)):
         return "dates out of order (lodged <= initiated <= closed, closed only after initiated)"
@@ -865,8 +868,19 @@ def _historical_refusal(record: object) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _is_date(text: object) -> bool:
+    """A date in YYYY-MM-DD form (records of a year share a few hundred dates: each is parsed once)."""
+    try:
+        return isinstance(text, str) and dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
 _CLAIMANT_KINDS = frozenset(k.value for k in ClaimantKind)
 _CLOSURE_REASONS = frozenset(r.value for r in ClosureReason)
+_BODY_KEYS = frozenset({"at", "by", "data", "kind"})
+_DAY_ZERO = dt.date(2000, 1, 1).toordinal()
 _PLAIN = frozenset({"doc", "licence"})
 _COMMITTED = _PLAIN | {"commit"}
 _AFFINITY_SHAPE = re.compile(r"[0-9a-f]{32}")
@@ -877,7 +891,7 @@ def _check_affinity(e: _Step, key: object) -> None:
         raise e.fail("affinity key malformed", "32 lowercase hex digits", key)
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Replayer, _Step, dict[str, Any]], None]] = {
     EventKind.CONFIG_SET: Replayer._config_set,
     EventKind.BAILIFF_REGISTERED: Replayer._bailiff_registered,
     EventKind.BAILIFF_CHANGED: Replayer._bailiff_changed,

@@ -197,7 +197,7 @@ class _Batch:
         amount = request.amount_tiyn
         outstanding = doc.amount_tiyn - doc.recovered_tiyn
         if type(amount) is not int or amount <= 0:
-            raise ProcedureRefused("amount: a positive amount in tiyn is required")
+            raise ProcedureRefused("amount: a positive amount (in KZT, at most two decimals) is required")
         if amount > outstanding:
             raise ProcedureRefused(f"amount: {amount / 100:,.2f} KZT exceeds the outstanding {outstanding / 100:,.2f} KZT")
         doc.recovered_tiyn += amount
