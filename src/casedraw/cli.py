@@ -295,7 +295,7 @@ def rebuild(db: DbOption = None) -> None:
 
 @app.command()
 def demo(
-    docs: Annotated[int, typer.Option(min=1, help="How many documents arrive over the simulated period.")] = 50_000,
+    docs: Annotated[int, typer.Option(min=1, help="How many documents arrive over the simulated period.")] = 35_000,
     db: Annotated[str, typer.Option("--db", help="Database URL for the demo.")] = "sqlite:///casedraw-demo.db",
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data set.")] = 2026,
     days: Annotated[int, typer.Option(min=1, help="Calendar days simulated, ending yesterday; a round every working day.")] = 365,
