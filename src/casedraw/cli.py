@@ -28,6 +28,7 @@ from casedraw.cli_support import (
     print_outcomes,
     read_file_rows,
 )
+from casedraw.cli_verify import verify
 from casedraw.domain.model import BAILIFF_COLUMNS, DOCUMENT_COLUMNS, OPTIONAL_BAILIFF_COLUMNS, OPTIONAL_DOCUMENT_COLUMNS
 from casedraw.domain.regions import REGIONS
 from casedraw.ledger.events import Actor
@@ -145,36 +146,7 @@ def export(
     console.print(f"verifier key: {signer.verifier_key()}")
 
 
-@app.command()
-def verify(
-    directory: Annotated[Path, typer.Argument(help="An export directory (casedraw export).")],
-    key: Annotated[str | None, typer.Option(help="The log's verifier key, as published by the operator. Default: DIR/log.vkey.")] = None,
-    origin: Annotated[str | None, typer.Option(help="Expected checkpoint origin.")] = None,
-) -> None:
-    """Replay the whole public log with the published algorithm and check every checkpoint. Exit 0 only if all agree."""
-    from casedraw.ledger.checkpoint import NoteVerifier
-    from casedraw.ledger.publish import VKEY_FILE, Discrepancy, VerificationFailed, verify_export
-
-    started = time.perf_counter()
-    if key is None:
-        key_file = directory / VKEY_FILE
-        if not key_file.is_file():
-            fail(f"--key: no verifier key given and {key_file} does not exist")
-        key = key_file.read_text(encoding="ascii").strip()
-        errors_console.print(f"[yellow]note:[/] trusting the key found in {key_file}; pass --key with the operator's published key to check authenticity")
-    try:
-        result = verify_export(directory, NoteVerifier.from_vkey(key), origin)
-    except (Discrepancy, VerificationFailed) as exc:
-        errors_console.print(f"[bold red]verification FAILED[/] {exc}")
-        raise typer.Exit(1) from None
-    except ValueError as exc:
-        fail(str(exc))
-    s = result.summary
-    console.print(
-        f"verified {result.size:,} events against {result.checkpoints} signed checkpoint(s) in {time.perf_counter() - started:.1f} s: "
-        f"{s.documents:,} documents, {s.rounds:,} rounds, {s.assignments:,} assignments recomputed, {s.pending:,} pending; "
-        f"root {result.root.hex()}"
-    )
+app.command("verify")(verify)
 
 
 @receipt_app.command("issue")
