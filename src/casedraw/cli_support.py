@@ -9,17 +9,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+# The consoles, exit codes and `fail` live with `verify`, the one command that loads alone.
+from casedraw.cli_verify import console, errors_console, fail  # noqa: F401 (shared by every command)
 from casedraw.domain.routing import ConfigError
 from casedraw.io.tabular import FileFormatError, SourceRow, read_rows
 from casedraw.services.intake import IdempotencyConflict
 from casedraw.services.reports import Report
 from casedraw.store.repository import NotInitialised, Store
-
-console = Console(soft_wrap=True)  # piped output stays one line per message
-errors_console = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -28,7 +26,6 @@ DbOption = Annotated[
 ActorOption = Annotated[str, typer.Option("--as", help="Operator account recorded as the actor of the events.")]
 
 EXIT_ROWS_REJECTED = 1
-EXIT_UNUSABLE_INPUT = 2
 
 
 @contextmanager
@@ -43,11 +40,6 @@ def opened(db: str | None) -> Iterator[Store]:
         fail(str(exc))
     finally:
         store.close()
-
-
-def fail(message: str) -> typer.Exit:
-    errors_console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(EXIT_UNUSABLE_INPUT)
 
 
 def print_outcomes(report: Report, what: str, errors_csv: Path | None, shown: int = 50) -> None:

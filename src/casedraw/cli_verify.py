@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-console = Console(soft_wrap=True)
+console = Console(soft_wrap=True)  # piped output stays one line per message
 errors_console = Console(stderr=True, soft_wrap=True)
 EXIT_FAILED, EXIT_UNUSABLE_INPUT = 1, 2
 
@@ -32,7 +32,7 @@ def verify(
     if key is None:
         key_file = directory / VKEY_FILE
         if not key_file.is_file():
-            _fail(f"--key: no verifier key given and {key_file} does not exist")
+            fail(f"--key: no verifier key given and {key_file} does not exist")
         key = key_file.read_text(encoding="ascii").strip()
         errors_console.print(f"[yellow]note:[/] trusting the key found in {key_file}; pass --key with the operator's published key to check authenticity")
     try:
@@ -41,7 +41,7 @@ def verify(
         errors_console.print(f"[bold red]verification FAILED[/] {exc}")
         raise typer.Exit(EXIT_FAILED) from None
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     s = result.summary
     console.print(
         f"verified {result.size:,} events against {result.checkpoints} signed checkpoint(s) in {time.perf_counter() - started:.1f} s: "
@@ -50,7 +50,7 @@ def verify(
     )
 
 
-def _fail(message: str) -> typer.Exit:
+def fail(message: str) -> typer.Exit:
     errors_console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(EXIT_UNUSABLE_INPUT)
 
