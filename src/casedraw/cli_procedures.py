@@ -30,14 +30,14 @@ ActingOption = Annotated[str, typer.Option("--as", help="Who acts, as ROLE:ID (e
 DateArg = Annotated[str, typer.Option(help="A date, YYYY-MM-DD.")]
 
 
-def _actor(text: str) -> Context:
+def acting_as(text: str) -> Context:
     role, sep, ident = text.partition(":")
     if not sep or not role or not ident:
         fail(f"--as: {text!r} is not ROLE:ID")
     return Context(Actor(role, ident))
 
 
-def _date(field: str, text: str) -> dt.date:
+def parse_date(field: str, text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -54,7 +54,8 @@ def _acting(db: str | None) -> Iterator[Store]:
             raise typer.Exit(EXIT_ROWS_REJECTED) from None
 
 
-def _run(db: str | None, action: Callable[[Store], T]) -> T:
+def run_refusable(db: str | None, action: Callable[[Store], T]) -> T:
+    """Run a service on the store; a refusal exits 1 with its reason."""
     with _acting(db) as store:
         return action(store)
 
@@ -90,8 +91,8 @@ def config_set(
         value = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         fail(f"{file}: not a readable JSON file ({exc})")
-    ctx = _actor(actor)
-    version = _run(db, lambda store: issue_config(store, ctx, name, value, _date("effective", effective)))
+    ctx = acting_as(actor)
+    version = run_refusable(db, lambda store: issue_config(store, ctx, name, value, parse_date("effective", effective)))
     console.print(f"{name} version {version} in force from {effective}")
 
 
@@ -122,8 +123,8 @@ def chamber_member(
     actor: ActingOption = "ministry:cli",
 ) -> None:
     """Appoint (or remove) a disciplinary commission member or chamber staff."""
-    ctx = _actor(actor)
-    _run(db, lambda store: proc.set_member(store, ctx, region, member, role, not remove))
+    ctx = acting_as(actor)
+    run_refusable(db, lambda store: proc.set_member(store, ctx, region, member, role, not remove))
     console.print(f"{member}: {'removed from' if remove else 'appointed to'} the {region} {role}")
 
 
@@ -140,8 +141,8 @@ def absence_add(
     db: DbOption = None,
     actor: ActingOption = "bailiff:?",
 ) -> None:
-    ctx = _actor(actor.replace("?", licence))
-    number = _run(db, lambda store: proc.record_absence(store, ctx, licence, _date("from", start), _date("to", end), kind, note))
+    ctx = acting_as(actor.replace("?", licence))
+    number = run_refusable(db, lambda store: proc.record_absence(store, ctx, licence, parse_date("from", start), parse_date("to", end), kind, note))
     console.print(f"absence {number}: {licence} absent {start} to {end}; rounds sealed from now on see it")
 
 
@@ -154,15 +155,15 @@ def absence_change(
     db: DbOption = None,
     actor: ActingOption = "chamber:cli",
 ) -> None:
-    ctx = _actor(actor)
-    _run(db, lambda store: proc.change_absence(store, ctx, number, _date("from", start), _date("to", end), note))
+    ctx = acting_as(actor)
+    run_refusable(db, lambda store: proc.change_absence(store, ctx, number, parse_date("from", start), parse_date("to", end), note))
     console.print(f"absence {number}: now {start} to {end}")
 
 
 @absence_app.command("cancel")
 def absence_cancel(number: int, note: str = "", db: DbOption = None, actor: ActingOption = "chamber:cli") -> None:
-    ctx = _actor(actor)
-    _run(db, lambda store: proc.cancel_absence(store, ctx, number, note))
+    ctx = acting_as(actor)
+    run_refusable(db, lambda store: proc.cancel_absence(store, ctx, number, note))
     console.print(f"absence {number}: cancelled")
 
 
@@ -186,8 +187,8 @@ def resume_self(licence: str, reason: ReasonOption, db: DbOption = None, actor: 
 
 
 def _self_suspension(licence: str, suspended: bool, reason: str, db: str | None, actor: str) -> None:
-    ctx = _actor(actor.replace("?", licence))
-    _run(db, lambda store: proc.set_self_suspension(store, ctx, licence, suspended, reason))
+    ctx = acting_as(actor.replace("?", licence))
+    run_refusable(db, lambda store: proc.set_self_suspension(store, ctx, licence, suspended, reason))
     console.print(f"{licence}: distribution {'suspended' if suspended else 'resumed'} for rounds sealed from now on")
 
 
@@ -203,8 +204,8 @@ def bailiff_licence(
     actor: ActingOption = "ministry:cli",
 ) -> None:
     """Record a licence event; open proceedings of a bailiff who leaves go back to the draw."""
-    ctx = _actor(actor)
-    released = _run(db, lambda store: proc.licence_action(store, ctx, licence, action, reference, district=district, region=region, note=note))
+    ctx = acting_as(actor)
+    released = run_refusable(db, lambda store: proc.licence_action(store, ctx, licence, action, reference, district=district, region=region, note=note))
     console.print(f"{licence}: {action}")
     if released:
         console.print(f"{len(released.documents):,} open proceedings released for redistribution in the next round ({released.cause})")
@@ -223,8 +224,8 @@ def application_file(
     db: DbOption = None,
     actor: ActingOption = "claimant:cli",
 ) -> None:
-    ctx = _actor(actor)
-    filed = _run(db, lambda store: proc.file_application(store, ctx, doc, claimant, grounds, statement, list(reference or [])))
+    ctx = acting_as(actor)
+    filed = run_refusable(db, lambda store: proc.file_application(store, ctx, doc, claimant, grounds, statement, list(reference or [])))
     console.print(f"application {filed.application}: filed; the commission decides by {filed.deadline} (working days)")
 
 
@@ -237,8 +238,8 @@ def application_decide(
     reasons: Annotated[str, typer.Option(help="The reasons (kept private)")],
     db: DbOption = None,
 ) -> None:
-    ctx = _actor(actor)
-    released = _run(db, lambda store: proc.decide_application(store, ctx, number, decision, reference, reasons))
+    ctx = acting_as(actor)
+    released = run_refusable(db, lambda store: proc.decide_application(store, ctx, number, decision, reference, reasons))
     console.print(f"application {number}: {decision}")
     if released:
         console.print(f"document {released.documents[0]} leaves {released.licence}; drawn again in the next round without it")
@@ -251,7 +252,7 @@ def application_decide(
 def document_timeline(doc: int, claimant: Annotated[str | None, typer.Option(help="Show only if this is the claimant")] = None,
                       db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every step of a document: registration, draws, applications, moves, where it is now."""
-    steps = _run(db, lambda store: proc.timeline(store, doc, claimant))
+    steps = run_refusable(db, lambda store: proc.timeline(store, doc, claimant))
     if as_json:
         console.print_json(json.dumps(steps, default=str))
         return
@@ -272,14 +273,14 @@ def document_forward(
     actor: ActingOption = "chamber:cli",
 ) -> None:
     """Forward by territoriality: the document is drawn in the region it now belongs to."""
-    ctx = _actor(actor)
-    _run(db, lambda store: proc.forward_document(store, ctx, doc, to, basis, note))
+    ctx = acting_as(actor)
+    run_refusable(db, lambda store: proc.forward_document(store, ctx, doc, to, basis, note))
     console.print(f"document {doc}: forwarded to {to}; drawn there in the next round")
 
 
 def pending(region: Annotated[str | None, typer.Option(help="Only this region")] = None, db: DbOption = None) -> None:
     """Documents no bailiff could take, with why: the chamber's alerts. Exit 1 if there are any."""
-    alerts: dict[str, Any] = _run(db, lambda store: proc.pending_alerts(store, region))
+    alerts: dict[str, Any] = run_refusable(db, lambda store: proc.pending_alerts(store, region))
     if not alerts:
         console.print("no pending documents")
         return

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from casedraw.analytics.facts import Facts
-from casedraw.cli_procedures import ActingOption, _actor, _date, _run
+from casedraw.cli_procedures import ActingOption, acting_as, parse_date, run_refusable
 from casedraw.cli_support import EXIT_ROWS_REJECTED, DbOption, console, errors_console, fail, opened, print_outcomes, read_file_rows
 from casedraw.domain.history import HISTORY_COLUMNS
 from casedraw.ledger.publish import LOG_FILE
@@ -73,9 +73,9 @@ def proceeding_step(
     actor: ActingOption = ...,
 ) -> None:
     """Record one step of a proceeding, as the bailiff who holds it."""
-    ctx = _actor(actor)
+    ctx = acting_as(actor)
     request = StepRequest(doc, step, _tiyn(amount), reason, reference, note)
-    _report(_run(db, lambda store: record_steps(store, ctx, [request])))
+    _report(run_refusable(db, lambda store: record_steps(store, ctx, [request])))
 
 
 @proceeding_app.command("upload")
@@ -85,7 +85,7 @@ def proceeding_upload(
     actor: ActingOption = ...,
 ) -> None:
     """Record a batch of steps: each row is accepted or refused on its own; refused rows write nothing."""
-    ctx = _actor(actor)
+    ctx = acting_as(actor)
     requests = []
     for number, row in read_file_rows(file, STEP_COLUMNS, OPTIONAL_STEP_COLUMNS):
         if isinstance(row, list):
@@ -96,7 +96,7 @@ def proceeding_upload(
             fail(f"row {number}: doc: {row['doc']!r} is not a document number")
         requests.append(StepRequest(doc, str(row["step"]).strip(), _tiyn(str(row.get("amount_kzt") or "")),
                                     str(row.get("reason") or ""), str(row.get("reference") or ""), str(row.get("note") or "")))
-    _report(_run(db, lambda store: record_steps(store, ctx, requests)))
+    _report(run_refusable(db, lambda store: record_steps(store, ctx, requests)))
 
 
 def overdue_command(
@@ -105,8 +105,8 @@ def overdue_command(
     db: DbOption = None,
 ) -> None:
     """Open proceedings not acknowledged or not initiated in time: what chambers follow up. Exit 1 if any."""
-    today = _date("--day", day) if day else dt.datetime.now(KZ_TIME).date()
-    late = _run(db, lambda store: overdue(store, today, region))
+    today = parse_date("--day", day) if day else dt.datetime.now(KZ_TIME).date()
+    late = run_refusable(db, lambda store: overdue(store, today, region))
     if not late:
         console.print(f"no missed deadlines on {today}")
         return
@@ -126,7 +126,7 @@ def history_import(
 ) -> None:
     """Import proceedings from before automatic distribution; each good record enters the public log."""
     rows = read_file_rows(file, HISTORY_COLUMNS[:5], HISTORY_COLUMNS[5:])
-    ctx = _actor(actor)
+    ctx = acting_as(actor)
     with opened(db) as store:
         try:
             report = import_history(store, rows, ctx)

@@ -270,10 +270,12 @@ class YearSimulation:
         if day.weekday() != 0:
             return
         late = [o for o in overdue(self.store, day) if "initiate" in o.missed and (day - o.initiate_by).days >= 7 and o.doc not in self.filed]
+        chosen = self.rng.sample(late, min(len(late), 25))
         d = schema.documents
-        for o in self.rng.sample(late, min(len(late), 25)):
-            with self.store.read() as conn:
-                claimant = conn.execute(select(d.c.claimant_idn).where(d.c.id == o.doc)).scalar_one()
+        with self.store.read() as conn:
+            claimants = dict(conn.execute(select(d.c.id, d.c.claimant_idn).where(d.c.id.in_([o.doc for o in chosen]))).all())
+        for o in chosen:
+            claimant = claimants[o.doc]
             filed = proc.file_application(self.store, self.acting("claimant", claimant), o.doc, claimant, "missed_deadlines",
                                           "The bailiff has not initiated proceedings", [f"Letter {o.doc}"])
             self.filed.add(o.doc)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -252,17 +253,49 @@ def _refunded_state(conn: Connection, licence: str, weights: list[int]) -> dict[
     }
 
 
-def affinity_ends(conn: Connection, licence: str, doc: int, closed: frozenset[int] = frozenset()) -> str | None:
-    """The debtor's affinity key if `doc` leaving `licence` ends the debtor's mapping to it: the map
-    points to this bailiff and it holds no other open proceeding against the debtor (section 10.3).
-    `closed`: documents already closed in the same transaction but not yet written."""
-    d, a = schema.documents, schema.affinity
+@dataclass(frozen=True)
+class Debtors:
+    """For some (bailiff, debtor) pairs: the bailiff's open documents against the debtor, and where
+    the affinity map sends each debtor. What decides whether a debtor's affinity ends (section 10.3)."""
+
+    open_docs: dict[tuple[str, str], set[int]]  # (licence, affinity key) -> open documents
+    mapped: dict[tuple[str, str], str]  # (region, affinity key) -> licence
+
+    @classmethod
+    def of(cls, conn: Connection, held: Iterable[tuple[str, str, str]]) -> Debtors:
+        """`held`: (licence, region, affinity key) of the documents about to leave their bailiffs."""
+        d, a = schema.documents, schema.affinity
+        pairs = sorted({(holder, key) for holder, _, key in held})
+        wanted = set(pairs)
+        open_docs: dict[tuple[str, str], set[int]] = defaultdict(set)
+        mapped: dict[tuple[str, str], str] = {}
+        for chunk in range(0, len(pairs), 200):
+            part = pairs[chunk:chunk + 200]
+            licences, keys = sorted({h for h, _ in part}), sorted({k for _, k in part})
+            # Two IN lists, not one of pairs: this form keeps to the (assigned_to, affinity) index on SQLite;
+            # the status is checked here, since filtering on it in SQL would make the planner scan by status.
+            query = select(d.c.id, d.c.assigned_to, d.c.affinity, d.c.status).where(d.c.assigned_to.in_(licences), d.c.affinity.in_(keys))
+            for r in conn.execute(query):
+                if r.status == "assigned" and (r.assigned_to, r.affinity) in wanted:
+                    open_docs[(r.assigned_to, r.affinity)].add(r.id)
+            for r in conn.execute(select(a.c.region, a.c.key, a.c.licence).where(a.c.key.in_(keys))):
+                mapped[(r.region, r.key)] = r.licence
+        return cls(open_docs, mapped)
+
+    def ends(self, licence: str, region: str, key: str, doc: int, gone: Set[int] = frozenset()) -> str | None:
+        """The debtor's key if `doc` leaving `licence` ends the debtor's mapping to it: the map points
+        to this bailiff and it holds no other open proceeding against the debtor. `gone`: documents
+        that left earlier in the same transaction, not yet written."""
+        if self.mapped.get((region, key)) != licence or self.open_docs.get((licence, key), set()) - gone - {doc}:
+            return None
+        return key
+
+
+def affinity_ends(conn: Connection, licence: str, doc: int) -> str | None:
+    """Debtors.ends for one document leaving its bailiff."""
+    d = schema.documents
     row = conn.execute(select(d.c.region, d.c.affinity).where(d.c.id == doc)).one()
-    mapped = conn.execute(select(a.c.licence).where(a.c.region == row.region, a.c.key == row.affinity)).scalar_one_or_none()
-    if mapped != licence:
-        return None
-    others = conn.execute(select(d.c.id).where(d.c.assigned_to == licence, d.c.affinity == row.affinity, d.c.status == "assigned", d.c.id != doc))
-    return None if any(other not in closed for other in others.scalars()) else row.affinity  # type: ignore[no-any-return]
+    return Debtors.of(conn, [(licence, row.region, row.affinity)]).ends(licence, row.region, row.affinity, doc)
 
 
 def _release_one(conn: Connection, licence: str, doc: int, weight: int) -> dict[str, Any]:
@@ -427,24 +460,24 @@ def timeline(store: Store, doc: int, claimant_idn: str | None = None) -> list[di
             {"seq": seq, "at": at, "what": kind, **_step_detail(kind, json.loads(body)["data"])}
             for seq, kind, at, body in conn.execute(select(e.c.seq, e.c.kind, e.c.at, e.c.body).where(e.c.seq.in_(sorted(seqs))).order_by(e.c.seq))
         ]
-        steps += _proceeding_steps(conn, doc)
+        tenures = _proceeding_steps(conn, doc, steps)
         steps.sort(key=lambda step: (step["at"], step.get("seq", float("inf"))))  # steps the tables keep no index of: last at their time
         now: dict[str, Any] = {"what": "now", "status": row.status, "region": row.region, "recovered_bp": row.recovered_bp}
         if row.status == "assigned":
-            p = schema.proceedings
-            stage = conn.execute(select(p.c.stage, p.c.suspensions).where(p.c.doc == doc, p.c.open)).one()
-            now.update(round=row.round, licence=row.assigned_to, how=row.how, stage=stage.stage, suspensions=stage.suspensions)
+            current = next(r for r in tenures if r.open)
+            now.update(round=row.round, licence=row.assigned_to, how=row.how, stage=current.stage, suspensions=current.suspensions)
         elif row.status == "pending":
             now.update(round=row.round, reasons=json.loads(row.pending_reasons or "[]"))
         return [*steps, now]
 
 
-def _proceeding_steps(conn: Connection, doc: int) -> list[dict[str, Any]]:
-    """Each proceeding of the document: drawn to a bailiff, its deadlines, acknowledged, initiated, ended."""
+def _proceeding_steps(conn: Connection, doc: int, out: list[dict[str, Any]]) -> list[Any]:
+    """Add each proceeding of the document to `out` (drawn to a bailiff, its deadlines, acknowledged,
+    initiated, closed); returns the proceedings' rows."""
     p, rounds = schema.proceedings, schema.rounds
-    out: list[dict[str, Any]] = []
     query = select(p, rounds.c.drawn_seq).join(rounds, rounds.c.round == p.c.round).where(p.c.doc == doc).order_by(p.c.assigned_at)
-    for r in conn.execute(query):
+    tenures = list(conn.execute(query))
+    for r in tenures:
         out.append({"seq": r.drawn_seq, "at": r.assigned_at, "what": "proceeding.assigned", "licence": r.licence, "round": r.round,
                     "acknowledge_by": str(r.acknowledge_by), "initiate_by": str(r.initiate_by)})
         for at, what in ((r.acknowledged_at, "proceeding.acknowledged"), (r.initiated_at, "proceeding.initiated")):
@@ -452,7 +485,7 @@ def _proceeding_steps(conn: Connection, doc: int) -> list[dict[str, Any]]:
                 out.append({"at": at, "what": what, "licence": r.licence})
         if r.stage == "closed":
             out.append({"at": r.ended_at, "what": "proceeding.closed", "licence": r.licence, "reason": r.outcome, "recovered_bp": r.recovered_bp})
-    return out
+    return tenures
 
 
 def _step_detail(kind: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ same batch leave, so "acknowledge, then initiate" may travel together.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +33,7 @@ from casedraw.domain.proceedings import (
 from casedraw.ledger import events as ev
 from casedraw.ledger.events import Actor, Event
 from casedraw.services import Context
-from casedraw.services.procedures import MAX_NOTE, ProcedureRefused
+from casedraw.services.procedures import MAX_NOTE, Debtors, ProcedureRefused
 from casedraw.store import schema
 from casedraw.store.repository import Store, rows_in
 
@@ -84,28 +83,6 @@ def _text(name: str, value: str, required: bool) -> str:
     return value
 
 
-def _debtors(conn: Connection, held: list[tuple[str, str, str]]) -> tuple[dict[tuple[str, str], set[int]], dict[tuple[str, str], str]]:
-    """For the (licence, region, affinity key) of the documents a batch closes: each bailiff's open
-    documents against those debtors, and where the affinity map sends each debtor."""
-    d, a = schema.documents, schema.affinity
-    pairs = sorted({(holder, key) for holder, _, key in held})
-    open_docs: dict[tuple[str, str], set[int]] = defaultdict(set)
-    mapped: dict[tuple[str, str], str] = {}
-    wanted = set(pairs)
-    for chunk in range(0, len(pairs), 200):
-        part = pairs[chunk:chunk + 200]
-        licences, keys = sorted({h for h, _ in part}), sorted({k for _, k in part})
-        # Two IN lists, not one of pairs: this form keeps to the (assigned_to, affinity) index on SQLite;
-        # the status is checked here, since filtering on it in SQL would make the planner scan by status.
-        query = select(d.c.id, d.c.assigned_to, d.c.affinity, d.c.status).where(d.c.assigned_to.in_(licences), d.c.affinity.in_(keys))
-        for r in conn.execute(query):
-            if r.status == "assigned" and (r.assigned_to, r.affinity) in wanted:
-                open_docs[(r.assigned_to, r.affinity)].add(r.id)
-        for r in conn.execute(select(a.c.region, a.c.key, a.c.licence).where(a.c.key.in_(keys))):
-            mapped[(r.region, r.key)] = r.licence
-    return open_docs, mapped
-
-
 def _load(conn: Connection, docs: set[int]) -> dict[int, _Open]:
     d, p = schema.documents, schema.proceedings
     query = (
@@ -135,18 +112,14 @@ class _Batch:
         self.round_open = conn.execute(select(schema.rounds.c.round).where(schema.rounds.c.status == "sealed")).scalar_one_or_none()
         self.draw_state: dict[str, list[int]] = {}  # licence -> [open, load]
         self.closed: set[int] = set()
-        self._debtors: dict[tuple[str, str], set[int]] | None = None  # (licence, affinity key) -> open documents
+        self._debtors: Debtors | None = None
 
     def affinity_ends(self, licence: str, doc: int) -> str | None:
-        """As procedures.affinity_ends, for every closure of the batch from two queries, not two per closure."""
+        """As procedures.affinity_ends, for every closure of the batch from one lookup, not one per closure."""
         if self._debtors is None:
-            held = [(d.holder, d.region, d.affinity) for doc, d in self.docs.items() if d.holder and doc in self.closing]
-            self._debtors, self._mapped = _debtors(self.conn, held)
+            self._debtors = Debtors.of(self.conn, [(d.holder, d.region, d.affinity) for n, d in self.docs.items() if d.holder and n in self.closing])
         this = self.docs[doc]
-        open_docs = self._debtors.get((licence, this.affinity), set())
-        if self._mapped.get((this.region, this.affinity)) != licence or open_docs - self.closed - {doc}:
-            return None
-        return this.affinity
+        return self._debtors.ends(licence, this.region, this.affinity, doc, self.closed)
 
     def bailiff_state(self, licence: str) -> list[int]:
         if licence not in self.draw_state:
