@@ -41,8 +41,12 @@ def submit_documents(
     idempotency_key: str | None = None,
     chunk_size: int = CHUNK,
     progress: Callable[[int], None] | None = None,
+    actors: Sequence[Actor] | None = None,
 ) -> Report:
-    """Register every valid row; report an outcome for each row."""
+    """Register every valid row; report an outcome for each row.
+
+    `actors`, when given, names who submits each row (the HTTP API commits many claimants'
+    single submissions in one transaction); otherwise every row is the context's actor's."""
     request_hash = _request_hash(rows) if idempotency_key else ""
     if idempotency_key:
         with store.read() as conn:
@@ -55,7 +59,7 @@ def submit_documents(
     report = Report()
     for start in range(0, len(rows), chunk_size):
         chunk = rows[start : start + chunk_size]
-        report.outcomes += _submit_chunk(store, chunk, ctx)
+        report.outcomes += _submit_chunk(store, chunk, ctx, None if actors is None else actors[start : start + chunk_size])
         if progress:
             progress(len(chunk))
 
@@ -65,7 +69,7 @@ def submit_documents(
     return report
 
 
-def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context) -> list[RowOutcome]:
+def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context, actors: Sequence[Actor] | None) -> list[RowOutcome]:
     _, today = ctx.stamp()  # parsing needs only the date; the log time is taken under the lock
     parsed: list[tuple[int, Document | list[FieldError]]] = [
         (number, parse_document(fields, today) if isinstance(fields, dict) else fields) for number, fields in chunk
@@ -80,7 +84,7 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context) -> lis
         _, draw_config = store.draw_config(writer.conn, day=today)
         affinity_key = store.secret(writer.conn, AFFINITY_KEY)
         known = store.documents_by_identity(writer.conn, list(identities.values()))
-        for number, doc in parsed:
+        for position, (number, doc) in enumerate(parsed):
             if not isinstance(doc, Document):
                 outcomes.append(RowOutcome(number, "rejected", errors=tuple(doc)))
                 continue
@@ -95,7 +99,8 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context) -> lis
             weight = draw_config.weight(doc.category, band)
             lodged = doc.lodged_with or doc.region
             weighing = Weighing(band, weight, affinity_hash(affinity_key, lodged, doc.debtor.idn))
-            events.append(document_registered(at, ctx.actor, doc_id, replace(doc, region=lodged), channel, weighing, ctx.salt()))
+            actor = ctx.actor if actors is None else actors[position]
+            events.append(document_registered(at, actor, doc_id, replace(doc, region=lodged), channel, weighing, ctx.salt()))
             if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
                 # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
                 key = affinity_hash(affinity_key, doc.region, doc.debtor.idn)
