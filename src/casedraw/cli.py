@@ -17,6 +17,7 @@ from rich.table import Table
 from casedraw import demo as demo_data
 from casedraw.cli_procedures import add_procedure_commands
 from casedraw.cli_proceedings import add_proceeding_commands, stats
+from casedraw.cli_serve import add_serve_commands
 from casedraw.cli_support import (
     EXIT_ROWS_REJECTED,
     ActorOption,
@@ -45,6 +46,7 @@ receipt_app = typer.Typer(no_args_is_help=True, help="Claimants' receipts: proof
 app.add_typer(receipt_app, name="receipt")
 add_procedure_commands(app)
 add_proceeding_commands(app)
+add_serve_commands(app)
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -1,6 +1,7 @@
 """Tables. `events` is the system of record; every other table is a projection
-of it (rebuilt by replaying the log), except `idempotency`, an operational
-record of answers already given to machine clients, which no draw reads."""
+of it (rebuilt by replaying the log), except the operational records no draw
+reads: `idempotency` (answers already given to machine clients) and the access
+tables (`api_tokens`, `accounts`, `sessions`) of the HTTP API."""
 
 from __future__ import annotations
 
@@ -278,4 +279,43 @@ history = Table(
 PROJECTIONS = (
     config_versions, bailiffs, claimants, debtors, documents, rounds, bailiff_draw, region_draw, affinity, beacon_anchors,
     chamber_members, absences, applications, document_moves, document_exclusions, proceedings, history,
+)
+
+
+# --- access to the HTTP API (operational; never logged, never published) ----------
+
+# Machine clients' bearer tokens. Only a SHA-256 of the secret part is kept: a token is 256 random
+# bits, so a fast hash is as good as a slow one, and a stolen table opens nothing.
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", String(16), primary_key=True),  # the public part, shown in listings and logs
+    Column("secret_hash", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("subject", String(64), nullable=False),  # claimant IDN, bailiff licence, member id, ...
+    Column("label", String(200), nullable=False),
+    Column("rate", Integer, nullable=False),  # requests per second allowed (burst: twice that)
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32)),
+    Column("revoked_at", String(32)),
+)
+
+# People who log in with a password (the web pages); scrypt hashes only.
+accounts = Table(
+    "accounts", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("username", String(64), nullable=False, index=True),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
 )

@@ -1,0 +1,1 @@
+"""The HTTP API (`casedraw serve`): a thin adapter over the services, versioned under /api/v1."""

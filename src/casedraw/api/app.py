@@ -1,0 +1,119 @@
+"""The FastAPI application: routers, security, problem details, observability and the intake writer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+
+from casedraw import __version__
+from casedraw.api import problems
+from casedraw.api.batcher import SubmissionBatcher
+from casedraw.api.deps import API_PREFIX
+from casedraw.api.observability import Metrics, Observability
+from casedraw.api.routes import auth, documents, procedures, public
+from casedraw.api.security import ANONYMOUS_RATE, Access, Authenticator, RateLimiter, StoreTokens
+from casedraw.services.publication import PublishedLog
+from casedraw.services.setup import LOG_ORIGIN, log_signer
+from casedraw.store import schema
+from casedraw.store.repository import Store
+
+MAX_BODY = 16 * 1024 * 1024  # a 10,000-document bulk submission is about 5 MB
+
+
+@dataclass
+class Statistics:
+    """`casedraw stats` figures, recomputed at most every `ttl` seconds and only when the log has grown."""
+
+    store: Store
+    ttl: float = 60.0
+    _cached: tuple[int, list[dict[str, Any]], list[dict[str, Any]]] | None = None
+    _at: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current(self) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
+        from casedraw.analytics import indicators  # the statistics stack loads on first use
+        from casedraw.analytics.from_db import facts_from_db
+
+        with self._lock:
+            if self._cached is None or time.monotonic() - self._at > self.ttl:
+                with self.store.read() as conn:
+                    size = conn.execute(select(schema.log_head.c.size)).scalar_one()
+                if self._cached is None or self._cached[0] != size:
+                    facts = facts_from_db(self.store)
+                    self._cached = (size, indicators.compute(facts), indicators.compare(facts))
+                self._at = time.monotonic()
+            return self._cached
+
+
+def create_app(store: Store, *, authenticator: Authenticator | None = None, max_body: int = MAX_BODY,
+               anonymous_rate: int = ANONYMOUS_RATE, stats_ttl: float = 60.0) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.batcher.start()
+        try:
+            yield
+        finally:
+            app.state.batcher.stop()
+
+    app = FastAPI(
+        title="casedraw", version=__version__, lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+        description=(
+            "Automatic, fair and verifiable distribution of enforcement documents among private bailiffs. "
+            "Machine clients send `Authorization: Bearer <token>` (tokens from `casedraw token create`); people log in at "
+            "`/api/v1/auth/login`. Errors are RFC 9457 problem details naming the field and the reason."
+        ),
+    )
+    metrics = Metrics()
+    app.state.store = store
+    app.state.authenticator = authenticator or StoreTokens(store)
+    app.state.rate_limiter = RateLimiter()
+    app.state.anonymous_rate = anonymous_rate
+    app.state.metrics = metrics
+    app.state.batcher = SubmissionBatcher(store)
+    app.state.published = PublishedLog(store, log_signer(store), LOG_ORIGIN)
+    app.state.statistics = Statistics(store, stats_ttl)
+    problems.install(app)
+    for router in ROUTERS:
+        _deny_by_default(router)
+        app.include_router(router, responses=_PROBLEMS)
+    app.add_middleware(Observability, metrics=metrics, max_body=max_body)
+    return app
+
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": problems.ProblemDetails, "content": {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+             "description": description}
+    for status, description in ((401, "No valid credentials"), (403, "The caller's role may not do this"), (404, "Not found, or not yours to see"),
+                                (413, "The body is too large"), (422, "A field is invalid; nothing was changed"), (429, "Too many requests"))
+}
+
+
+def access_of(route: APIRoute) -> Access | None:
+    """The Access an endpoint declared, if any."""
+    for dependency in route.dependant.dependencies:
+        if isinstance(dependency.call, Access):
+            return dependency.call
+    return None
+
+
+ROUTERS = (public.router, auth.router, documents.router, procedures.router, public.probes)
+
+
+def endpoints() -> list[APIRoute]:
+    """Every endpoint of the API."""
+    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
+
+
+def _deny_by_default(router: APIRouter) -> None:
+    missing = [f"{sorted(r.methods)} {r.path}" for r in router.routes if isinstance(r, APIRoute) and access_of(r) is None]
+    if missing:
+        raise RuntimeError(f"endpoints without an access declaration: {', '.join(missing)}")

@@ -1,0 +1,134 @@
+"""Authentication (pluggable) and authorisation (deny by default) for every endpoint.
+
+An Authenticator turns a request into a Principal, or None for an anonymous caller; the built-in one
+reads bearer tokens (API tokens and login sessions, also from the session cookie of the web pages).
+A national digital-signature or OIDC provider plugs in by implementing the same protocol.
+
+Every endpoint declares its `Access`: the roles that may call it, and whether the public may. A
+route without one is refused when the app is built, so nothing is reachable by omission.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from casedraw.api.problems import Problem
+from casedraw.services.access import Principal, Role, authenticate_token
+from casedraw.store.repository import Store
+
+SESSION_COOKIE = "casedraw_session"
+ANONYMOUS_RATE = 20  # requests per second per client address without a token
+
+
+class Authenticator(Protocol):
+    def authenticate(self, credentials: str) -> Principal | None:
+        """The principal these bearer credentials stand for, or None if they are not valid."""
+
+
+class StoreTokens:
+    """API tokens and sessions from the database, remembered briefly so a request costs no query.
+    A revocation therefore takes effect within `ttl` seconds."""
+
+    def __init__(self, store: Store, ttl: float = 5.0):
+        self._store, self._ttl = store, ttl
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, credentials: str) -> Principal | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(credentials)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        principal = authenticate_token(self._store, credentials)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[credentials] = (now + self._ttl, principal)
+        return principal
+
+
+class RateLimiter:
+    """A token bucket per credential: `rate` requests per second on average, bursts of twice that."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, rate: int) -> float:
+        """0 if the request may go ahead, else the seconds to wait."""
+        now, burst = time.monotonic(), 2.0 * rate
+        with self._lock:
+            tokens, last = self._buckets.get(key, (burst, now))
+            tokens = min(burst, tokens + (now - last) * rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / rate
+
+
+def _bearer(request: Request) -> tuple[str | None, bool]:
+    """The credentials, and whether they came from the session cookie rather than the Authorization header."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Problem(401, "Authorization: expected 'Bearer <token>'", headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
+        return value.strip(), False
+    return request.cookies.get(SESSION_COOKIE), True
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call an endpoint. Used as a FastAPI dependency; gives the caller (None if anonymous)."""
+
+    roles: frozenset[Role]
+    public: bool = False
+
+    @classmethod
+    def of(cls, *roles: Role | str, public: bool = False) -> Access:
+        return cls(frozenset(Role(r) for r in roles), public)
+
+    async def __call__(self, request: Request) -> Principal | None:
+        principal = await caller(request)
+        state = request.app.state
+        if principal is None:
+            if not self.public:
+                raise Problem(401, "this endpoint needs a bearer token or a login session", headers={"WWW-Authenticate": "Bearer"})
+            key, rate = f"addr:{request.client.host if request.client else '-'}", state.anonymous_rate
+        else:
+            if principal.role not in self.roles and not self.public:
+                raise Problem(403, f"role {principal.role} may not call this endpoint")
+            key, rate = principal.credential, principal.rate
+        wait = state.rate_limiter.take(key, rate)
+        if wait:
+            raise Problem(429, f"more than {rate} requests per second", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
+        return principal
+
+    def describe(self) -> str:
+        who = sorted(str(r) for r in self.roles)
+        return "public" if self.public else ", ".join(who)
+
+
+async def caller(request: Request) -> Principal | None:
+    """The authenticated principal, or None; a bad token is refused, never treated as anonymous."""
+    if "principal" in request.scope:
+        return request.scope["principal"]
+    credentials, from_cookie = _bearer(request)
+    principal = None
+    if credentials is not None:
+        principal = await run_in_threadpool(request.app.state.authenticator.authenticate, credentials)
+        # A browser keeps an ended session's cookie: it makes the caller anonymous, not refused.
+        if principal is None and not from_cookie:
+            raise Problem(401, "the token or session is not valid (unknown, expired or revoked)",
+                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    request.scope["principal"] = principal
+    return principal
+
