@@ -1,3 +1,7 @@
+import datetime as dt
+import re
+from enum import IntEnum, StrEnum
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -70,3 +74,47 @@ def test_key_order_of_the_input_does_not_matter(mapping):
 def test_decode_refuses_what_encode_would_never_produce(data, reason):
     with pytest.raises(ValueError, match=reason):
         canonical.decode(data)
+
+
+class _Kind(StrEnum):
+    A = "a\u2028"
+
+
+class _Level(IntEnum):
+    HIGH = 3
+
+
+# Every value the canonical format admits, with what the encoders treat specially: control
+# characters, DEL, U+2028, non-ASCII text, empty and nested containers, tuples, str and int subclasses.
+canonical_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.sampled_from([_Kind.A, _Level.HIGH])
+    | st.text(st.characters(exclude_categories=("Cs",)) | st.sampled_from("\x00\x1f\x7f\u2028\u2029\"\\/")),
+    lambda children: st.lists(children, max_size=4) | st.lists(children, max_size=4).map(tuple)
+    | st.dictionaries(st.text(alphabet=st.characters(max_codepoint=127), max_size=8), children, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(canonical_values)
+def test_orjson_writes_the_standard_encoders_bytes(value):
+    expected = canonical._ENCODER.encode(value).encode("utf-8")
+    assert canonical._orjson_dumps(value) == expected
+    assert canonical.encode(value) == canonical.encode_trusted(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"x": [1, 2**53]}, "$.x[1]: integer 9007199254740992 is outside the canonical range"),
+        ({1: 1}, "$: object keys must be ASCII strings"),
+        ({"a": dt.date(2026, 1, 1)}, "$.a: date cannot be encoded canonically"),
+    ],
+)
+def test_encode_trusted_refuses_what_orjson_refuses_with_the_same_message(value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        canonical.encode_trusted(value)
+
+
+def test_lone_surrogates_fail_as_before():
+    with pytest.raises(UnicodeEncodeError):
+        canonical.encode("\ud800")

@@ -76,8 +76,8 @@ def _kz_day(utc_date: str, after_19: bool) -> dt.date:  # a log holds few distin
     return dt.date.fromisoformat(utc_date) + dt.timedelta(days=after_19)
 
 
-def _commit(private: Mapping[str, Any]) -> tuple[str, bytes]:
-    encoded = canonical.encode(private)
+def _commit(private: Mapping[str, Any], trusted: bool = False) -> tuple[str, bytes]:
+    encoded = canonical.encode_trusted(private) if trusted else canonical.encode(private)
     return hashlib.sha256(encoded).hexdigest(), encoded
 
 
@@ -89,12 +89,12 @@ class Event:
     data: Mapping[str, Any]
     private: Mapping[str, Any] | None = field(default=None)
     private_encoded: bytes | None = field(default=None, compare=False, repr=False)  # kept from the commitment
+    trusted: bool = field(default=False, compare=False, repr=False)  # data and private part canonical by construction
 
     def body(self) -> bytes:
         """The public, canonical bytes of this event: what the log holds."""
-        return canonical.encode(
-            {"kind": str(self.kind), "at": self.at, "by": {"role": self.actor.role, "id": self.actor.id}, "data": self.data}
-        )
+        body = {"kind": str(self.kind), "at": self.at, "by": {"role": self.actor.role, "id": self.actor.id}, "data": self.data}
+        return canonical.encode_trusted(body) if self.trusted else canonical.encode(body)
 
     def private_bytes(self) -> bytes | None:
         if self.private is None:
@@ -109,10 +109,13 @@ class Event:
         return cls(EventKind(public["kind"]), public["at"], Actor(**public["by"]), public["data"], secret)  # type: ignore[arg-type]
 
 
-def _with_private(kind: EventKind, at: str, actor: Actor, data: dict[str, Any], fields: dict[str, Any], salt: bytes) -> Event:
+def _with_private(
+    kind: EventKind, at: str, actor: Actor, data: dict[str, Any], fields: dict[str, Any], salt: bytes, trusted: bool = False,
+) -> Event:
     private = {"salt": salt.hex(), "fields": fields}
-    commit, encoded = _commit(private)
-    return Event(kind, at, actor, {**data, "commit": commit}, private, encoded)
+    commit, encoded = _commit(private, trusted)
+    data["commit"] = commit  # every caller builds `data` afresh for this event
+    return Event(kind, at, actor, data, private, encoded, trusted)
 
 
 def config_set(at: str, actor: Actor, name: str, version: int, effective: dt.date, value: Mapping[str, Any]) -> Event:
@@ -186,7 +189,9 @@ def document_registered(at: str, actor: Actor, doc_id: int, doc: Document, chann
         "amount_tiyn": doc.amount_tiyn,
         "external_ref": doc.external_ref,
     }
-    return _with_private(EventKind.DOCUMENT_REGISTERED, at, actor, public, private, salt)
+    # Built from a parsed Document (strings, dates, amounts below 10**15 tiyn) and the draw
+    # configuration's bands and weights, checked when configured: canonical by construction.
+    return _with_private(EventKind.DOCUMENT_REGISTERED, at, actor, public, private, salt, trusted=True)
 
 
 def beacon_anchor(at: str, actor: Actor, chain: int, length: int, anchor: bytes) -> Event:

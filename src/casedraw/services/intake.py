@@ -100,7 +100,8 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context, actors
             lodged = doc.lodged_with or doc.region
             weighing = Weighing(band, weight, affinity_hash(affinity_key, lodged, doc.debtor.idn))
             actor = ctx.actor if actors is None else actors[position]
-            events.append(document_registered(at, actor, doc_id, replace(doc, region=lodged), channel, weighing, ctx.salt()))
+            registered = replace(doc, region=lodged) if doc.lodged_with else doc  # replace() costs as much as the event
+            events.append(document_registered(at, actor, doc_id, registered, channel, weighing, ctx.salt()))
             if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
                 # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
                 key = affinity_hash(affinity_key, doc.region, doc.debtor.idn)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert
+from sqlalchemy import Connection, Dialect, LargeBinary, Table, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from casedraw.domain.identifiers import party_type_of
@@ -364,25 +366,22 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
 
     def flush_inserts() -> None:
         for (table, ignore_existing), rows in inserts.items():
-            conn.execute(_insert_statement(conn, table, ignore_existing), rows)
+            execute_many(conn, ("insert_ignore" if ignore_existing else "insert", table, tuple(rows[0]), ()), rows)
         inserts.clear()
         for (table, names), rows in upserts.items():
-            conn.execute(_upsert_statement(conn, table, names), rows)
+            execute_many(conn, ("upsert", table, names, ()), rows)
         upserts.clear()
 
     def flush_updates() -> None:
         for (table, keys, names), rows in updates.items():
-            where = [table.c[k] == bindparam(f"k_{k}") for k in keys]
-            if names == _DELETE:
-                conn.execute(table.delete().where(*where), rows)
-                continue
-            conn.execute(table.update().where(*where).values({n: bindparam(f"v_{n}") for n in names}), rows)
+            execute_many(conn, ("delete" if names == _DELETE else "update", table, names, keys), rows)
         updates.clear()
         updated_rows.clear()
 
     for op in ops:
         if isinstance(op, Insert):
-            flush_updates()
+            if updates:
+                flush_updates()
             inserts.setdefault((op.table, op.ignore_existing), []).append(op.row)
         elif isinstance(op, Update | Delete):  # a delete is batched like an update that removes the row
             flush_inserts()
@@ -402,20 +401,74 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
 
 _DELETE = ("-delete-",)  # the shape of a delete among the updates
 
+# What a batch does: (insert | insert_ignore | upsert | update | delete, table, column names, key names).
+# Rows are dicts keyed by column name, and for updates and deletes by k_<key> and v_<column>.
+Shape = tuple[str, Table, tuple[str, ...], tuple[str, ...]]
 
-def _upsert_statement(conn: Connection, table: Table, names: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+
+def execute_many(conn: Connection, shape: Shape, rows: list[dict[str, Any]]) -> None:
+    """Run one batch as a single executemany of SQL compiled once per shape and database.
+
+    Binding row by row, SQLAlchemy would cost more than the database itself on intake; here rows
+    go to the driver as they are, after only the conversions SQLAlchemy makes for these columns
+    (on SQLite: dates to text, booleans to integers), so the stored values are the same."""
+    sql, values, processors = _compiled(conn.dialect, shape)
+    params: list[Any]
+    if values is None:  # parameters by name (psycopg): the rows themselves
+        params = rows if not processors else [{**row, **{n: process(row[n]) for n, process in processors}} for row in rows]
+    elif not processors:
+        params = list(map(values, rows))
+    else:
+        params = []
+        for row in rows:
+            converted = list(values(row))
+            for n, process in processors:
+                converted[n] = process(converted[n])
+            params.append(tuple(converted))
+    conn.exec_driver_sql(sql, params)
+
+
+Processors = tuple[tuple[Any, Callable[[Any], Any]], ...]
+
+
+@lru_cache(maxsize=512)
+def _compiled(dialect: Dialect, shape: Shape) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]] | None, Processors]:
+    """The SQL; for positional parameters (SQLite), what takes a row's values in their order, else
+    None; and SQLAlchemy's conversions of parameters (by position, else by name)."""
+    kind, table, names, keys = shape
+    statement: Any
+    if kind == "insert":
+        statement = insert(table)
+    elif kind == "insert_ignore":
+        statement = _insert(dialect, table).on_conflict_do_nothing()
+    elif kind == "upsert":
+        statement = _upsert_statement(dialect, table, names)
+    else:
+        where = [table.c[k] == bindparam(f"k_{k}") for k in keys]
+        statement = table.delete().where(*where) if kind == "delete" else table.update().where(*where).values({n: bindparam(f"v_{n}") for n in names})
+    compiled = statement.compile(dialect=dialect, column_keys=list(names) if kind in ("insert", "insert_ignore", "upsert") else None)
+    # What SQLAlchemy applies to each parameter as it binds it, but for wrapping bytes in the driver's
+    # Binary, which sqlite3 and psycopg store exactly as the bytes themselves (SQLAlchemy's own comment).
+    converters = {n: p for n, p in compiled._bind_processors.items() if not isinstance(compiled.binds[n].type, LargeBinary)}
+    if not compiled.positional:
+        return compiled.string, None, tuple(converters.items())
+    order = tuple(compiled.positiontup or ())
+    values = itemgetter(*order) if len(order) > 1 else lambda row: (row[order[0]],)  # itemgetter of one name gives no tuple
+    return compiled.string, values, tuple((order.index(n), process) for n, process in converters.items() if n in order)
+
+
+def _upsert_statement(dialect: Dialect, table: Table, names: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    statement = _insert(dialect, table)
     keys = [c.name for c in table.primary_key.columns]
     excluded = statement.excluded
     return statement.on_conflict_do_update(index_elements=keys, set_={n: excluded[n] for n in names if n not in keys})
 
 
-def _insert_statement(conn: Connection, table: Table, ignore_existing: bool):  # type: ignore[no-untyped-def]
-    return insert_ignoring_existing(conn, table) if ignore_existing else insert(table)
-
-
 def insert_ignoring_existing(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
     """INSERT that leaves an existing row with the same key as it is."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return _insert(conn.dialect, table).on_conflict_do_nothing()
+
+
+def _insert(dialect: Dialect, table: Table):  # type: ignore[no-untyped-def]
+    """The database's own INSERT, which has ON CONFLICT."""
+    return (postgresql if dialect.name == "postgresql" else sqlite).insert(table)

@@ -20,7 +20,7 @@ from casedraw.draw.config import CONFIGURATIONS, DrawConfig
 from casedraw.ledger.events import Event, kz_day
 from casedraw.store import schema
 from casedraw.store.db import database_url, make_engine, migrate
-from casedraw.store.projections import apply, insert_ignoring_existing, project
+from casedraw.store.projections import apply, execute_many, insert_ignoring_existing, project
 
 _LOOKUP_CHUNK = 900  # stays below every backend's limit on bound parameters
 AFFINITY_KEY = "affinity_key"
@@ -70,7 +70,7 @@ class Writer:
             {"seq": first + i, "kind": str(e.kind), "at": e.at, "body": e.body(), "private": e.private_bytes()}
             for i, e in enumerate(events)
         ]
-        self.conn.execute(schema.events.insert(), rows)
+        execute_many(self.conn, ("insert", schema.events, tuple(rows[0]), ()), rows)
         apply(self.conn, (op for i, e in enumerate(events) for op in project(first + i, e)))
         self.size += len(events)
         self.last_at = max(self.last_at, events[-1].at)
