@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from factories import BANK_BIN, bailiff_row, bin_, document_row
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -22,7 +23,6 @@ from casedraw.services.rounds import run_round
 from casedraw.services.setup import initialise
 from casedraw.store import schema
 from casedraw.store.repository import Store
-from factories import BANK_BIN, bailiff_row, bin_, document_row
 
 OTHER_BANK = bin_(3)
 HEAD_75, HEAD_11 = "PB-00000", "PB-00010"
@@ -78,7 +78,7 @@ def api_world(db_url: str, documents: int = 16) -> Iterator[World]:
                                 .group_by(d.c.assigned_to).order_by(func.count().desc(), d.c.assigned_to)).first()
             bailiff = held[0]
             assigned = {r.id: r for r in conn.execute(select(d.c.id, d.c.assigned_to, d.c.claimant_idn).where(d.c.status == "assigned"))}
-        bailiff_docs = sorted(i for i, r in assigned.items() if r.assigned_to == bailiff)
+        bailiff_docs = sorted(i for i, r in assigned.items() if r.assigned_to == bailiff and r.claimant_idn == BANK_BIN)
         other_docs = sorted(i for i, r in assigned.items() if r.assigned_to != bailiff and r.claimant_idn == BANK_BIN)
         claimant_docs = sorted(i for i, r in assigned.items() if r.claimant_idn == BANK_BIN)
         other_claimant_doc = next(i for i, r in assigned.items() if r.claimant_idn == OTHER_BANK)

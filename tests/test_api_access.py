@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_world import HEAD_75, STAFF_75, World, api_world, today
+from api_world import HEAD_75, World, api_world, today
 from factories import bailiff_row, document_row
 
 from casedraw.api.app import access_of, endpoints

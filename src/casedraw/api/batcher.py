@@ -31,13 +31,22 @@ class SubmissionBatcher:
         self._store, self._max = store, max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._users = 0  # lifespans sharing the writer (a test client and a schema loader, say)
+        self._lock = threading.Lock()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="casedraw-intake", daemon=True)
-        self._thread.start()
+        with self._lock:
+            self._users += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="casedraw-intake", daemon=True)
+                self._thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
+        """Answer what is queued, then end the writer once its last user stops."""
+        with self._lock:
+            self._users -= 1
+            if self._users or self._thread is None:
+                return
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None

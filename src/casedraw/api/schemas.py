@@ -13,6 +13,7 @@ from casedraw.domain.proceedings import ClosureReason, Step
 
 Text = Field(max_length=200)
 BULK_LIMIT = 10_000
+MAX_ID = 2**53 - 1  # numbers the log can hold (canonical JSON integers)
 
 
 class Strict(BaseModel):
@@ -221,7 +222,7 @@ class MemberIn(Strict):
 
 
 class ApplicationIn(Strict):
-    doc: int = Field(ge=1)
+    doc: int = Field(ge=1, le=MAX_ID)
     grounds: Grounds
     statement: str = Field(max_length=2000)
     references: list[str] = Field(default=[], max_length=20)
@@ -263,9 +264,9 @@ class DecisionOut(BaseModel):
 
 
 class StepIn(Strict):
-    doc: int = Field(ge=1)
+    doc: int = Field(ge=1, le=MAX_ID)
     step: Step
-    amount_tiyn: int | None = Field(default=None, ge=1, le=2**53 - 1, description="recovered: this payment, in tiyn")
+    amount_tiyn: int | None = Field(default=None, ge=1, le=MAX_ID, description="recovered: this payment, in tiyn")
     reason: str = Field(default="", max_length=2000, description="closed: " + ", ".join(ClosureReason) + "; suspended/resumed: the ground")
     reference: str = Field(default="", max_length=200, description="initiated: the resolution's number")
     note: str = Field(default="", max_length=2000)

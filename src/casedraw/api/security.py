@@ -28,7 +28,10 @@ ANONYMOUS_RATE = 20  # requests per second per client address without a token
 
 class Authenticator(Protocol):
     def authenticate(self, credentials: str) -> Principal | None:
-        """The principal these bearer credentials stand for, or None if they are not valid."""
+        """The principal these bearer credentials stand for, or None if they are not valid (may block)."""
+
+    def remembered(self, credentials: str) -> Principal | None | bool:
+        """An answer known without blocking (a principal, or None if invalid), else False."""
 
 
 class StoreTokens:
@@ -40,12 +43,13 @@ class StoreTokens:
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
 
-    def authenticate(self, credentials: str) -> Principal | None:
-        now = time.monotonic()
+    def remembered(self, credentials: str) -> Principal | None | bool:
         with self._lock:
             hit = self._cache.get(credentials)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else False
+
+    def authenticate(self, credentials: str) -> Principal | None:
+        now = time.monotonic()
         principal = authenticate_token(self._store, credentials)
         with self._lock:
             if len(self._cache) > 10_000:
@@ -124,7 +128,10 @@ async def caller(request: Request) -> Principal | None:
     credentials, from_cookie = _bearer(request)
     principal = None
     if credentials is not None:
-        principal = await run_in_threadpool(request.app.state.authenticator.authenticate, credentials)
+        authenticator = request.app.state.authenticator
+        principal = authenticator.remembered(credentials)  # most requests: no thread hop, no query
+        if principal is False:
+            principal = await run_in_threadpool(authenticator.authenticate, credentials)
         # A browser keeps an ended session's cookie: it makes the caller anonymous, not refused.
         if principal is None and not from_cookie:
             raise Problem(401, "the token or session is not valid (unknown, expired or revoked)",

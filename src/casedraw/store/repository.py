@@ -123,7 +123,7 @@ class Store:
         row = conn.execute(query.order_by(t.c.version.desc()).limit(1)).one_or_none()
         if row is None:
             raise NotInitialised(f"the database holds no {name} configuration in force yet: run `casedraw init` first")
-        return row.version, CONFIGURATIONS[name](json.loads(row.value))
+        return row.version, _parsed_config(name, row.value)
 
     @staticmethod
     def routing_config(conn: Connection, day: dt.date | None = None) -> RoutingConfig:
@@ -258,6 +258,12 @@ class Store:
                 table.name: [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))]
                 for table in schema.PROJECTIONS
             }
+
+
+@lru_cache(maxsize=64)
+def _parsed_config(name: str, text: str) -> object:
+    """A stored configuration, parsed once: intake reads two of them in every transaction."""
+    return CONFIGURATIONS[name](json.loads(text))
 
 
 @lru_cache(maxsize=4096)

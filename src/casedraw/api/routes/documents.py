@@ -15,7 +15,16 @@ from starlette.concurrency import run_in_threadpool
 from casedraw.api.deps import API_PREFIX, acting, store_of
 from casedraw.api.problems import Problem
 from casedraw.api.schemas import (
-    BULK_LIMIT, BulkOut, DocumentIn, DocumentOut, DocumentPage, ForwardIn, PendingOut, Submitted, TimelineStep,
+    BULK_LIMIT,
+    MAX_ID,
+    BulkOut,
+    DocumentIn,
+    DocumentOut,
+    DocumentPage,
+    ForwardIn,
+    PendingOut,
+    Submitted,
+    TimelineStep,
 )
 from casedraw.api.scope import documents_visible, regions_of, sees_personal_data, visible_document
 from casedraw.api.security import Access
@@ -32,7 +41,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/documents", tags=["documents"])
 ALL = tuple(Role)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, pattern=r"^[\x21-\x7e]+$",
                                                description="Repeat a submission safely: the same key and body give the same answer")]
-DocId = Annotated[int, Path(ge=1, le=2**53 - 1)]
+DocId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _scoped_key(principal: Principal, key: str | None) -> str | None:
@@ -53,9 +62,9 @@ def _submitted(index: int, outcome: RowOutcome) -> dict[str, Any]:
 @router.post("", status_code=201, response_model=Submitted, summary="Submit one document",
              responses={200: {"model": Submitted, "description": "Already registered: the first submission's document"}})
 async def submit_one(
-    document: DocumentIn, request: Request, response: Response,
+    document: DocumentIn, request: Request,
     principal: Annotated[Principal, Depends(Access.of(Role.CLAIMANT))], idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> Response:
     """Registers the document at once (it is durable when this answers) for the next round of its region."""
     store = store_of(request)
     key = _scoped_key(principal, idempotency_key)
@@ -68,8 +77,8 @@ async def submit_one(
             if stored[0] != _digest(fingerprint):
                 raise _reused_key()
             answer = json.loads(stored[1])
-            response.status_code = answer.pop("http_status")
-            return answer
+            status = answer.pop("http_status")
+            return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
     row = _row(principal, document)
     if isinstance(row, list):
         raise Problem(422, "; ".join(map(str, row)), errors=row)
@@ -77,11 +86,11 @@ async def submit_one(
     if outcome.status == "rejected":
         raise Problem(422, "; ".join(map(str, outcome.errors)), errors=outcome.errors)
     answer = _submitted(0, outcome)
-    response.status_code = 201 if outcome.status == "accepted" else 200
+    status = 201 if outcome.status == "accepted" else 200
     if key is not None:
         stamp = acting(principal).stamp()[0]
-        await run_in_threadpool(store.remember_response, key, _digest(fingerprint), json.dumps({**answer, "http_status": response.status_code}), stamp)
-    return answer
+        await run_in_threadpool(store.remember_response, key, _digest(fingerprint), json.dumps({**answer, "http_status": status}), stamp)
+    return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
 
 
 def _reused_key() -> Problem:
@@ -165,7 +174,7 @@ def document_out(row: Any, personal: bool) -> dict[str, Any]:
 def list_documents(
     request: Request, principal: Annotated[Principal, Depends(Access.of(*ALL))],
     status: Annotated[str | None, Query(max_length=16)] = None, region: Annotated[str | None, Query(max_length=8)] = None,
-    after: Annotated[int, Query(ge=0, le=2**53 - 1, description="Only documents numbered above this")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="Only documents numbered above this")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """A claimant sees its own documents, a bailiff those assigned to it, chambers and commissions their

@@ -12,8 +12,27 @@ from sqlalchemy import select
 from casedraw.api.deps import API_PREFIX, acting, store_of
 from casedraw.api.problems import Problem
 from casedraw.api.schemas import (
-    AbsenceChange, AbsenceIn, AbsenceOut, ApplicationIn, ApplicationOut, ConfigIn, Created, DecisionIn, DecisionOut, FiledOut,
-    LicenceIn, MemberIn, OverdueOut, Released, ReportOut, RosterImportIn, RoundRun, StepsIn, StepsOut, SuspensionIn,
+    MAX_ID,
+    AbsenceChange,
+    AbsenceIn,
+    AbsenceOut,
+    ApplicationIn,
+    ApplicationOut,
+    ConfigIn,
+    Created,
+    DecisionIn,
+    DecisionOut,
+    FiledOut,
+    LicenceIn,
+    MemberIn,
+    OverdueOut,
+    Released,
+    ReportOut,
+    RosterImportIn,
+    RoundRun,
+    StepsIn,
+    StepsOut,
+    SuspensionIn,
 )
 from casedraw.api.scope import regions_of, require_region
 from casedraw.api.security import Access
@@ -29,7 +48,7 @@ from casedraw.store import schema
 
 router = APIRouter(prefix=API_PREFIX)
 Licence = Annotated[str, Path(min_length=1, max_length=32)]
-Number = Annotated[int, Path(ge=1, le=2**53 - 1)]
+Number = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _today() -> dt.date:

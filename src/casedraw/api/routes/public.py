@@ -8,13 +8,13 @@ from importlib import resources
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
 from casedraw.api.deps import API_PREFIX, store_of
 from casedraw.api.problems import Problem
-from casedraw.api.schemas import BailiffOut, CheckpointOut, ConfigVersion, EntriesOut, Health, ProofOut, RoundOut, StatsOut
+from casedraw.api.schemas import MAX_ID, BailiffOut, CheckpointOut, ConfigVersion, EntriesOut, Health, ProofOut, RoundOut, StatsOut
 from casedraw.api.scope import regions_of
 from casedraw.api.security import Access
 from casedraw.services.access import Principal, Role
@@ -43,7 +43,7 @@ def checkpoint(request: Request, _: Public) -> dict[str, Any]:
 
 
 @router.get("/log/entries", response_model=EntriesOut, summary="Event bodies of the public log")
-def entries(request: Request, _: Public, start: Annotated[int, Query(ge=0, le=2**53 - 1)] = 0,
+def entries(request: Request, _: Public, start: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
             limit: Annotated[int, Query(ge=1, le=ENTRIES_LIMIT)] = 1000) -> Response:
     """The exact bytes each Merkle leaf hashes (no personal data: that stays with the operator)."""
     e = schema.events
@@ -65,8 +65,8 @@ def _sized(request: Request, size: int | None) -> int:
 
 
 @router.get("/log/proofs/inclusion", response_model=ProofOut, summary="An inclusion proof (RFC 9162)")
-def inclusion(request: Request, _: Public, index: Annotated[int, Query(ge=0, le=2**53 - 1)],
-              size: Annotated[int | None, Query(ge=1, le=2**53 - 1)] = None) -> dict[str, Any]:
+def inclusion(request: Request, _: Public, index: Annotated[int, Query(ge=0, le=MAX_ID)],
+              size: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> dict[str, Any]:
     size = _sized(request, size)
     if index >= size:
         raise Problem(422, f"index: must be below the tree size {size}")
@@ -75,8 +75,8 @@ def inclusion(request: Request, _: Public, index: Annotated[int, Query(ge=0, le=
 
 
 @router.get("/log/proofs/consistency", response_model=ProofOut, summary="A consistency proof between two tree sizes (RFC 9162)")
-def consistency(request: Request, _: Public, first: Annotated[int, Query(ge=1, le=2**53 - 1)],
-                second: Annotated[int | None, Query(ge=1, le=2**53 - 1)] = None) -> dict[str, Any]:
+def consistency(request: Request, _: Public, first: Annotated[int, Query(ge=1, le=MAX_ID)],
+                second: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> dict[str, Any]:
     second = _sized(request, second)
     if first > second:
         raise Problem(422, f"first: must not exceed second ({second})")
@@ -86,7 +86,7 @@ def consistency(request: Request, _: Public, first: Annotated[int, Query(ge=1, l
 
 
 @router.get("/rounds", response_model=list[RoundOut], summary="Rounds, newest first")
-def rounds(request: Request, _: Public, before: Annotated[int | None, Query(ge=1, le=2**53 - 1)] = None,
+def rounds(request: Request, _: Public, before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     r = schema.rounds
     query = select(r.c.round, r.c.status, r.c.day, r.c.beacon_source, r.c.documents, r.c.sealed_seq, r.c.drawn_seq).order_by(r.c.round.desc())
@@ -97,7 +97,7 @@ def rounds(request: Request, _: Public, before: Annotated[int | None, Query(ge=1
 
 
 @router.get("/rounds/{round}", response_model=RoundOut, summary="One round")
-def round_(round: int, request: Request, _: Public) -> dict[str, Any]:
+def round_(round: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request, _: Public) -> dict[str, Any]:
     r = schema.rounds
     with store_of(request).read() as conn:
         row = conn.execute(select(r.c.round, r.c.status, r.c.day, r.c.beacon_source, r.c.documents, r.c.sealed_seq, r.c.drawn_seq)
