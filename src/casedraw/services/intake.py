@@ -23,7 +23,7 @@ from casedraw.ledger import canonical
 from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered
 from casedraw.services import Context
 from casedraw.services.reports import Report, RowOutcome
-from casedraw.store.repository import AFFINITY_KEY, Store
+from casedraw.store.repository import Store
 
 CHUNK = 5_000
 INTAKE = Actor("system", "intake")  # who forwards a document lodged with the wrong chamber
@@ -79,10 +79,8 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context, actors
     events = []
     with store.write() as writer:
         at, today = writer.stamp(ctx)
-        config = store.routing_config(writer.conn, today)
+        config, draw_config, affinity_key = store.intake_settings(writer.conn, today)
         config.check_covers(today)
-        _, draw_config = store.draw_config(writer.conn, day=today)
-        affinity_key = store.secret(writer.conn, AFFINITY_KEY)
         known = store.documents_by_identity(writer.conn, list(identities.values()))
         for position, (number, doc) in enumerate(parsed):
             if not isinstance(doc, Document):

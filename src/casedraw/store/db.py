@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from importlib import resources
 from pathlib import Path
 
@@ -60,3 +63,35 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def writer_lock(url: str) -> AbstractContextManager[object]:
+    """What a writer holds around its transaction. SQLite allows one writer and makes the others poll
+    with growing sleeps (up to 100 ms each), which no latency target survives when several server
+    processes share a file; so on SQLite writers queue on a lock file instead and wake the moment it is
+    free. PostgreSQL queues them itself, on the log head's row lock."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return nullcontext()
+    return _FileLock(f"{parsed.database}-writer.lock")
+
+
+class _FileLock:
+    def __init__(self, path: str):
+        self._path, self._threads = path, threading.Lock()  # flock is per process, so threads queue first
+
+    def __enter__(self) -> object:
+        self._threads.acquire()
+        try:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            os.close(self._fd)  # closing releases the flock
+        finally:
+            self._threads.release()

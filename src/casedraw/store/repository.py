@@ -19,7 +19,7 @@ from casedraw.domain.routing import RoutingConfig
 from casedraw.draw.config import CONFIGURATIONS, DrawConfig
 from casedraw.ledger.events import Event, kz_day
 from casedraw.store import schema
-from casedraw.store.db import database_url, make_engine, migrate
+from casedraw.store.db import database_url, make_engine, migrate, writer_lock
 from casedraw.store.projections import apply, execute_many, insert_ignoring_existing, project
 
 _LOOKUP_CHUNK = 900  # stays below every backend's limit on bound parameters
@@ -80,6 +80,8 @@ class Writer:
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._writer_lock = writer_lock(engine.url.render_as_string(hide_password=False))
+        self._intake_day: tuple[dt.date, tuple[RoutingConfig, DrawConfig, bytes]] | None = None
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -94,7 +96,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Writer]:
         """A transaction that owns the end of the log until it commits."""
-        with self.engine.begin() as conn:
+        with self._writer_lock, self.engine.begin() as conn:
             head = schema.log_head
             size, documents = conn.execute(
                 update(head).where(head.c.id == 1).values(size=head.c.size).returning(head.c.size, head.c.documents)
@@ -132,6 +134,14 @@ class Store:
     @staticmethod
     def draw_config(conn: Connection, version: int | None = None, day: dt.date | None = None) -> tuple[int, DrawConfig]:
         return Store.config_in_force(conn, "draw", day, version)  # type: ignore[return-value]
+
+    def intake_settings(self, conn: Connection, day: dt.date) -> tuple[RoutingConfig, DrawConfig, bytes]:
+        """Routing and draw configuration in force on `day`, and the affinity key, read once a day.
+        Safe to keep for the day: a new version takes effect from a later day than the one it is issued on."""
+        if self._intake_day is None or self._intake_day[0] != day:
+            settings = (self.routing_config(conn, day), self.draw_config(conn, day=day)[1], self.secret(conn, AFFINITY_KEY))
+            self._intake_day = (day, settings)
+        return self._intake_day[1]
 
     @staticmethod
     def procedure_config(conn: Connection, day: dt.date) -> ProcedureConfig:
