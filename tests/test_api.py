@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from casedraw.api.app import create_app
+from casedraw.api.observability import JsonFormatter
 from casedraw.api.security import StoreTokens
 from casedraw.ledger.checkpoint import NoteVerifier, open_checkpoint
 from casedraw.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -59,6 +60,39 @@ def test_single_submission_accepted_then_duplicate(db_url):
 
 def shown_seq(conn, doc: int) -> int:  # type: ignore[no-untyped-def]
     return conn.execute(select(schema.documents.c.seq).where(schema.documents.c.id == doc)).scalar_one()
+
+
+def test_fast_path_answers_as_the_declared_route(tmp_path):
+    """Single submissions are served in front of the router; the declared route must answer the same."""
+    def exchanges(client: TestClient, w: World) -> list[tuple[int, object]]:
+        calls = [
+            ({**w.headers("claimant"), "Idempotency-Key": "k-1"}, document_row(1200)),
+            ({**w.headers("claimant"), "Idempotency-Key": "k-1"}, document_row(1200)),
+            ({**w.headers("claimant"), "Idempotency-Key": "k-1"}, document_row(1201)),
+            ({**w.headers("claimant"), "Idempotency-Key": "has space"}, document_row(1202)),
+            (w.headers("claimant"), document_row(1200)),
+            (w.headers("claimant"), document_row(1203, claimant_idn=OTHER_BANK)),
+            (w.headers("claimant"), {**document_row(1204), "doc_date": "soon"}),
+            (w.headers("claimant"), {"claimant_kind": 1}),
+            ({**w.headers("claimant"), "Idempotency-Key": "x" * 201}, {"claimant_kind": 1}),
+            (w.headers("auditor"), document_row(1205)),
+            ({}, document_row(1206)),
+            ({"Authorization": "Bearer cdw_0000000000000000_x"}, document_row(1207)),
+        ]
+        out = []
+        for headers, body in calls:
+            answer = client.post("/api/v1/documents", headers=headers, json=body)
+            shown = answer.json()
+            shown.pop("instance", None)
+            out.append((answer.status_code, answer.headers["content-type"], shown))
+        return out
+
+    found = []
+    for fast in (True, False):
+        with api_world(f"sqlite:///{tmp_path / f'{fast}.db'}") as w, TestClient(create_app(w.store, fast_submit=fast)) as client:
+            found.append(exchanges(client, w))
+    assert found[0] == found[1]
+    assert [status for status, _, _ in found[0]] == [201, 201, 422, 422, 200, 422, 422, 422, 422, 403, 401, 401]
 
 
 def test_invalid_submissions_name_the_field_and_store_nothing(db_url):
@@ -299,8 +333,10 @@ def test_request_ids_json_logs_and_metrics(db_url, caplog):
         assert answer.headers["x-request-id"] == "trace-42"
         generated = w.client.get("/api/v1/rounds", headers={"X-Request-ID": "bad id with spaces"}).headers["x-request-id"]
         assert generated != "bad id with spaces" and len(generated) == 16
-        record = next(r for r in caplog.records if getattr(r, "request_id", None) == "trace-42")
-        assert (record.method, record.route, record.status) == ("GET", "/api/v1/rounds", 200)
+        record = next(r.fields for r in caplog.records if getattr(r, "fields", {}).get("request_id") == "trace-42")
+        assert (record["method"], record["route"], record["status"]) == ("GET", "/api/v1/rounds", 200)
+        line = json.loads(JsonFormatter().format(next(r for r in caplog.records if getattr(r, "fields", {}).get("request_id") == "trace-42")))
+        assert line["request_id"] == "trace-42" and line["level"] == "info" and line["caller"] is None
         metrics = w.client.get("/metrics", headers=w.headers("operator")).text
         assert 'casedraw_http_requests_total{method="GET",route="/api/v1/rounds",status="200"} 2.0' in metrics
         assert w.client.get("/readyz").json() == {"status": "ready", "log_size": w.client.get("/api/v1/log/checkpoint").json()["size"]}

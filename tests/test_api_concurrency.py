@@ -32,7 +32,8 @@ def served(db_url):  # type: ignore[no-untyped-def]
     with api_world(db_url, documents=4) as w:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(create_app(w.store), log_level="warning", lifespan="on"))
+        # As `casedraw serve` runs it: single submissions registered by a child process.
+        server = uvicorn.Server(uvicorn.Config(create_app(w.store, intake_process=True), log_level="warning", lifespan="on"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         while not server.started:

@@ -20,6 +20,7 @@ from casedraw import __version__
 from casedraw.api import problems
 from casedraw.api.batcher import SubmissionBatcher
 from casedraw.api.deps import API_PREFIX
+from casedraw.api.fast_path import FastSubmit
 from casedraw.api.observability import Metrics, Observability, configure_logging
 from casedraw.api.routes import auth, documents, procedures, public
 from casedraw.api.security import ANONYMOUS_RATE, Access, Authenticator, RateLimiter, StoreTokens
@@ -61,7 +62,7 @@ def app_from_environment() -> FastAPI:
     """The app of one server worker process (`casedraw serve --workers N`): the database from
     $CASEDRAW_DB, logs as JSON, and the start-up heap kept out of the garbage collector's way."""
     configure_logging(os.environ.get("CASEDRAW_LOG_LEVEL", "info"))
-    app = create_app(Store.open(database_url()))
+    app = create_app(Store.open(database_url()), intake_process=True)
     settle_heap()
     return app
 
@@ -79,7 +80,11 @@ def settle_heap() -> None:
 
 
 def create_app(store: Store, *, authenticator: Authenticator | None = None, max_body: int = MAX_BODY,
-               anonymous_rate: int = ANONYMOUS_RATE, stats_ttl: float = 60.0) -> FastAPI:
+               anonymous_rate: int = ANONYMOUS_RATE, stats_ttl: float = 60.0, intake_process: bool = False,
+               fast_submit: bool = True) -> FastAPI:
+    """The API over `store`. `intake_process`: register single submissions in a child process (as
+    `casedraw serve` does) rather than in a thread of this one. `fast_submit`: serve single submissions
+    in front of the router (api.fast_path); without it the declared route serves them, the same way."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.batcher.start()
@@ -103,14 +108,17 @@ def create_app(store: Store, *, authenticator: Authenticator | None = None, max_
     app.state.rate_limiter = RateLimiter()
     app.state.anonymous_rate = anonymous_rate
     app.state.metrics = metrics
-    app.state.batcher = SubmissionBatcher(store)
+    app.state.batcher = SubmissionBatcher(store, in_process=intake_process)
     app.state.published = PublishedLog(store, log_signer(store), LOG_ORIGIN)
     app.state.statistics = Statistics(store, stats_ttl)
     problems.install(app)
     for router in ROUTERS:
         _deny_by_default(router)
         app.include_router(router, responses=_PROBLEMS)
-    app.add_middleware(Observability, metrics=metrics, max_body=max_body)
+    if fast_submit:
+        declared = next(r for r in documents.router.routes if isinstance(r, APIRoute) and r.path == documents.SUBMIT_ONE and "POST" in r.methods)
+        app.add_middleware(FastSubmit, route=declared)
+    app.add_middleware(Observability, metrics=metrics, max_body=max_body)  # added last: outside the fast path
     return app
 
 

@@ -5,16 +5,23 @@ lock, so one transaction per request would queue 32 concurrent clients behind 32
 writer thread takes whatever submissions are waiting, registers them in one transaction (each row
 under its own claimant), and answers each. Under light load a batch is one document; under heavy
 load the batch grows and the cost per document falls.
+
+The registering itself can run in a process of its own (`IntakeProcess`, what `casedraw serve`
+uses): it then has a core to itself instead of sharing one interpreter lock with the event loop,
+whose request parsing it would otherwise wait behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
 
 from casedraw.ledger.events import Actor
 from casedraw.services import Context
@@ -24,11 +31,76 @@ from casedraw.store.repository import Store
 
 log = logging.getLogger("casedraw.api.batcher")
 _STOP = object()
+Rows = Sequence[tuple[int, dict[str, object]]]
+
+
+class Registrar(Protocol):
+    def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]: ...
+
+    def close(self) -> None: ...
+
+
+class InThread:
+    """Registers in the calling thread, with the app's store."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]:
+        return submit_documents(self._store, rows, Context(actors[0]), actors=actors).outcomes
+
+    def close(self) -> None:
+        pass
+
+
+class IntakeProcess:
+    """Registers in a child process with its own connection to the database."""
+
+    def __init__(self, url: str):
+        context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_intake_process, args=(url, child), name="casedraw-intake", daemon=True)
+        self._process.start()
+        child.close()
+        ready = self._conn.recv()
+        if ready != "ready":
+            raise RuntimeError(f"the intake process did not start: {ready}")
+
+    def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]:
+        self._conn.send((list(rows), [(a.role, a.id) for a in actors]))
+        answer = self._conn.recv()
+        if isinstance(answer, str):
+            raise RuntimeError(f"intake failed: {answer}")
+        return [RowOutcome.from_json(o) for o in answer]
+
+    def close(self) -> None:
+        self._conn.send(None)
+        self._process.join(timeout=30)
+        self._conn.close()
+
+
+def _intake_process(url: str, conn: Connection) -> None:
+    try:
+        store = Store.open(url)
+    except Exception as exc:  # reported to the parent, which refuses to start
+        conn.send(f"{type(exc).__name__}: {exc}")
+        return
+    conn.send("ready")
+    registrar = InThread(store)
+    while (message := conn.recv()) is not None:
+        rows, actors = message
+        try:
+            conn.send([o.to_json() for o in registrar.register(rows, [Actor(role, ident) for role, ident in actors])])
+        except Exception as exc:  # nothing of the batch was registered; the parent tells each caller
+            log.exception("intake batch failed")
+            conn.send(f"{type(exc).__name__}: {exc}")
+    store.close()
 
 
 class SubmissionBatcher:
-    def __init__(self, store: Store, max_batch: int = 1_000):
-        self._store, self._max = store, max_batch
+    def __init__(self, store: Store, max_batch: int = 1_000, *, in_process: bool = False):
+        self._store, self._max, self._in_process = store, max_batch, in_process
+        self._registrar: Registrar | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._users = 0  # lifespans sharing the writer (a test client and a schema loader, say)
@@ -38,6 +110,8 @@ class SubmissionBatcher:
         with self._lock:
             self._users += 1
             if self._thread is None:
+                url = self._store.engine.url.render_as_string(hide_password=False)
+                self._registrar = IntakeProcess(url) if self._in_process else InThread(self._store)
                 self._thread = threading.Thread(target=self._run, name="casedraw-intake", daemon=True)
                 self._thread.start()
 
@@ -50,6 +124,8 @@ class SubmissionBatcher:
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
+            assert self._registrar is not None
+            self._registrar.close()
 
     async def submit(self, row: dict[str, object], actor: Actor) -> RowOutcome:
         if self._thread is None:
@@ -79,13 +155,13 @@ class SubmissionBatcher:
                 return
 
     def _register(self, batch: list[tuple[dict[str, object], Actor, Future[RowOutcome]]]) -> None:
-        actors = [actor for _, actor, _ in batch]
+        assert self._registrar is not None
         try:
-            report = submit_documents(self._store, [(i, row) for i, (row, _, _) in enumerate(batch)], Context(actors[0]), actors=actors)
+            outcomes = self._registrar.register([(i, row) for i, (row, _, _) in enumerate(batch)], [actor for _, actor, _ in batch])
         except Exception as exc:  # nothing of the batch was registered: every caller learns it
-            log.exception("intake batch failed", extra={"documents": len(batch)})
+            log.exception("intake batch failed", extra={"fields": {"documents": len(batch)}})
             for _, _, done in batch:
                 done.set_exception(exc)
             return
-        for outcome, (_, _, done) in zip(report.outcomes, batch, strict=True):
+        for outcome, (_, _, done) in zip(outcomes, batch, strict=True):
             done.set_result(outcome)

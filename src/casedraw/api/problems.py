@@ -91,6 +91,11 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def validation_errors(found: Iterable[Any]) -> list[FieldError]:
+    """Pydantic's or FastAPI's validation errors, each naming the field."""
+    return [FieldError(_location(tuple(e.get("loc", ()))), e.get("msg", "invalid")) for e in found]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
@@ -103,7 +108,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [FieldError(_location(tuple(e.get("loc", ()))), e.get("msg", "invalid")) for e in exc.errors()]
+        errors = validation_errors(exc.errors())
         return problem_response(request, 422, "; ".join(str(e) for e in errors), errors)
 
     for kind in (ProcedureRefused, ConfigRefused, AccessRefused, NoSuchReceipt, IdempotencyConflict):

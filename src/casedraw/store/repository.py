@@ -77,6 +77,13 @@ class Writer:
         return range(first, self.size)
 
 
+# The statements every write transaction runs, built once. The first takes the log head's row lock.
+_head = schema.log_head
+_CLAIM_HEAD = update(_head).where(_head.c.id == 1).values(size=_head.c.size).returning(_head.c.size, _head.c.documents)
+_AT_OF = select(schema.events.c.at).where(schema.events.c.seq == bindparam("seq"))
+_SET_HEAD = update(_head).where(_head.c.id == 1).values(size=bindparam("size"), documents=bindparam("documents"))
+
+
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -97,14 +104,11 @@ class Store:
     def write(self) -> Iterator[Writer]:
         """A transaction that owns the end of the log until it commits."""
         with self._writer_lock, self.engine.begin() as conn:
-            head = schema.log_head
-            size, documents = conn.execute(
-                update(head).where(head.c.id == 1).values(size=head.c.size).returning(head.c.size, head.c.documents)
-            ).one()
-            last_at = conn.execute(select(schema.events.c.at).where(schema.events.c.seq == size - 1)).scalar_one_or_none() if size else None
+            size, documents = conn.execute(_CLAIM_HEAD).one()
+            last_at = conn.execute(_AT_OF, {"seq": size - 1}).scalar_one_or_none() if size else None
             writer = Writer(conn, size, documents, last_at or "")
             yield writer
-            conn.execute(update(head).where(head.c.id == 1).values(size=writer.size, documents=writer.documents))
+            conn.execute(_SET_HEAD, {"size": writer.size, "documents": writer.documents})
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
