@@ -45,17 +45,15 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-import psycopg
 import uvloop
+from scratch_db import postgres_schema
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from casedraw import demo
 from casedraw.ledger.events import Actor
@@ -88,15 +86,8 @@ def database(pg_url: str | None, tmp: Path) -> Iterator[str]:
     if pg_url is None:
         yield f"sqlite:///{tmp / 'bench.db'}"
         return
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    conninfo = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    try:
-        yield make_url(pg_url).update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+    with postgres_schema(pg_url) as url:
+        yield url
 
 
 def prepare(url: str) -> tuple[str, dt.date]:

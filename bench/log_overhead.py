@@ -17,12 +17,10 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-from sqlalchemy.engine import make_url
+from scratch_db import postgres_schema
 
 from casedraw import demo
 from casedraw.ledger.events import Actor, EventKind
@@ -58,15 +56,8 @@ def database(kind: str, pg_url: str):  # type: ignore[no-untyped-def]
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{Path(tmp) / 'bench.db'}"
         return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    conninfo = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema(pg_url) as url:
+        yield url
 
 
 def one_run(url: str, docs: int, logged: bool) -> float:

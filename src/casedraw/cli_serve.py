@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import typer
 from rich.table import Table
@@ -22,10 +23,22 @@ from casedraw.services.access import (
     revoke_token,
 )
 from casedraw.store.db import database_url
+from casedraw.store.repository import Store
+
+T = TypeVar("T")
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens for machine clients (banks, MFOs, the scheduler, monitors).")
 account_app = typer.Typer(no_args_is_help=True, help="Accounts for people who log in (the web pages).")
 ROLES = ", ".join(Role)
+
+
+def _granting(db: str | None, action: Callable[[Store], T]) -> T:
+    """Run an access change on the store; a refusal exits with its reason."""
+    with opened(db) as store:
+        try:
+            return action(store)
+        except AccessRefused as exc:
+            fail(str(exc))
 
 
 def add_serve_commands(app: typer.Typer) -> None:
@@ -69,11 +82,7 @@ def token_create(
     db: DbOption = None,
 ) -> None:
     """Create a token and print it once; only its hash is kept."""
-    with opened(db) as store:
-        try:
-            issued = create_token(store, role, subject, label, rate=rate, days=days)
-        except AccessRefused as exc:
-            fail(str(exc))
+    issued = _granting(db, lambda store: create_token(store, role, subject, label, rate=rate, days=days))
     errors_console.print(f"token {issued.id} for {role} {subject}; it is shown only now:")
     print(issued.token)
 
@@ -81,11 +90,7 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(ident: Annotated[str, typer.Argument(help="The token's id (the part after cdw_).")], db: DbOption = None) -> None:
     """Revoke a token; servers stop accepting it within 5 seconds."""
-    with opened(db) as store:
-        try:
-            revoke_token(store, ident)
-        except AccessRefused as exc:
-            fail(str(exc))
+    _granting(db, lambda store: revoke_token(store, ident))
     console.print(f"token {ident} revoked")
 
 
@@ -109,20 +114,12 @@ def account_create(
 ) -> None:
     """Create an account for a person; the password is asked for (or read from stdin) and kept as a scrypt hash."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
-    with opened(db) as store:
-        try:
-            create_account(store, username, password, role, subject)
-        except AccessRefused as exc:
-            fail(str(exc))
+    _granting(db, lambda store: create_account(store, username, password, role, subject))
     console.print(f"account {username} ({role} {subject}) created")
 
 
 @account_app.command("disable")
 def account_disable(username: str, db: DbOption = None) -> None:
     """Disable an account and end its sessions."""
-    with opened(db) as store:
-        try:
-            disable_account(store, username)
-        except AccessRefused as exc:
-            fail(str(exc))
+    _granting(db, lambda store: disable_account(store, username))
     console.print(f"account {username} disabled")
