@@ -39,7 +39,8 @@ class World:
     client: TestClient
     tokens: dict[str, str]  # role (or "anonymous"/"other_claimant") -> bearer token
     bailiff: str  # the bailiff token's licence: holds at least two documents
-    bailiff_docs: list[int]
+    bailiff_docs: list[int]  # our bank's documents it holds (at least two)
+    held_docs: list[int]  # every document it holds
     other_docs_75: list[int]  # assigned in KZ-75 to someone else
     claimant_docs: list[int]
     other_claimant_doc: int
@@ -74,11 +75,13 @@ def api_world(db_url: str, documents: int = 16) -> Iterator[World]:
         run_round(store, operator)
         d = schema.documents
         with store.read() as conn:
-            held = conn.execute(select(d.c.assigned_to, func.count()).where(d.c.assigned_to != HEAD_75, d.c.region == "KZ-75")
+            # The bailiff token's holder: the one with most of our bank's documents (the draw decides who).
+            held = conn.execute(select(d.c.assigned_to, func.count()).where(d.c.assigned_to != HEAD_75, d.c.claimant_idn == BANK_BIN)
                                 .group_by(d.c.assigned_to).order_by(func.count().desc(), d.c.assigned_to)).first()
             bailiff = held[0]
             assigned = {r.id: r for r in conn.execute(select(d.c.id, d.c.assigned_to, d.c.claimant_idn).where(d.c.status == "assigned"))}
         bailiff_docs = sorted(i for i, r in assigned.items() if r.assigned_to == bailiff and r.claimant_idn == BANK_BIN)
+        held_docs = sorted(i for i, r in assigned.items() if r.assigned_to == bailiff)
         other_docs = sorted(i for i, r in assigned.items() if r.assigned_to != bailiff and r.claimant_idn == BANK_BIN)
         claimant_docs = sorted(i for i, r in assigned.items() if r.claimant_idn == BANK_BIN)
         other_claimant_doc = next(i for i, r in assigned.items() if r.claimant_idn == OTHER_BANK)
@@ -89,6 +92,6 @@ def api_world(db_url: str, documents: int = 16) -> Iterator[World]:
         tokens = {str(role): create_token(store, role, subject, "test", rate=10_000).token for role, subject in subjects.items()}
         tokens["other_claimant"] = create_token(store, Role.CLAIMANT, OTHER_BANK, "test", rate=10_000).token
         with TestClient(create_app(store, anonymous_rate=10_000), raise_server_exceptions=False) as client:
-            yield World(store, client, tokens, bailiff, bailiff_docs, other_docs, claimant_docs, other_claimant_doc, application)
+            yield World(store, client, tokens, bailiff, bailiff_docs, held_docs, other_docs, claimant_docs, other_claimant_doc, application)
     finally:
         store.close()

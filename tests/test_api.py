@@ -21,6 +21,7 @@ from casedraw.ledger.merkle import leaf_hash, verify_consistency, verify_inclusi
 from casedraw.ledger.receipts import check_receipt
 from casedraw.services.access import Role, create_account, create_token, disable_account, revoke_token
 from casedraw.store import schema
+from casedraw.store.repository import Store
 
 PERSONAL = ("claimant_idn", "debtor_idn", "debtor_name", "issuing_body", "doc_number", "amount_tiyn")
 
@@ -183,7 +184,7 @@ def test_each_role_sees_its_scope_and_personal_data_only_where_due(db_url):
         assert [d["id"] for d in theirs] == [w.other_claimant_doc]
         _problem(w.client.get(f"/api/v1/documents/{w.other_claimant_doc}", headers=w.headers("claimant")), 404, "doc")
         held = w.client.get("/api/v1/documents", headers=w.headers("bailiff")).json()["documents"]
-        assert [d["id"] for d in held] == w.bailiff_docs and all(d["assigned_to"] == w.bailiff and d["debtor_idn"] for d in held)
+        assert [d["id"] for d in held] == w.held_docs and all(d["assigned_to"] == w.bailiff and d["debtor_idn"] for d in held)
         for role in ("auditor", "ministry", "chamber_head", "commission"):
             seen = w.client.get("/api/v1/documents", headers=w.headers(role)).json()["documents"]
             assert seen and all(d[field] is None for d in seen for field in PERSONAL), role
@@ -286,6 +287,36 @@ def test_people_log_in_and_out(db_url):
             disable_account(w.store, "aigerim")
             _problem(fresh.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {again['token']}"}), 401)
             _problem(w.client.post("/api/v1/auth/login", json={"username": "aigerim", "password": "correct horse battery"}), 401)
+
+
+def test_logout_ends_a_remembered_session_at_once(db_url):
+    with api_world(db_url) as w:
+        create_account(w.store, "daniyar", "correct horse battery", "auditor", "au-9")
+        bearer = {"Authorization": f"Bearer {w.client.post('/api/v1/auth/login', json={'username': 'daniyar', 'password': 'correct horse battery'}).json()['token']}"}
+        w.client.cookies.clear()
+        assert w.client.get("/api/v1/auth/me", headers=bearer).status_code == 200  # now remembered by the server
+        assert w.client.post("/api/v1/auth/logout", headers=bearer).status_code == 204
+        _problem(w.client.get("/api/v1/auth/me", headers=bearer), 401)
+
+
+def test_uninitialised_database_is_503_not_500(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        token = create_token(store, Role.CLAIMANT, BANK_BIN, "early").token
+        with TestClient(create_app(store)) as client:
+            bearer = {"Authorization": f"Bearer {token}"}
+            _problem(client.post("/api/v1/documents", headers=bearer, json=document_row(1)), 503)
+            _problem(client.post("/api/v1/documents/bulk", headers=bearer, json={"documents": [document_row(1)]}), 503)
+            _problem(client.get("/readyz"), 503)
+    finally:
+        store.close()
+
+
+def test_probes_are_not_rate_limited(tmp_path):
+    with api_world(f"sqlite:///{tmp_path / 'db'}") as w, TestClient(create_app(w.store, anonymous_rate=1)) as client:
+        assert {client.get("/healthz").status_code for _ in range(10)} == {200}
+        assert {client.get("/readyz").status_code for _ in range(10)} == {200}
+        assert 429 in {client.get("/api/v1/rounds").status_code for _ in range(5)}
 
 
 def test_rate_limit_per_token(db_url):

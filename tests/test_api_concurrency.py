@@ -29,7 +29,7 @@ SINGLES, BULKS, BULK_SIZE = 24, 2, 40
 
 @pytest.fixture
 def served(db_url):  # type: ignore[no-untyped-def]
-    with api_world(db_url, documents=4) as w:
+    with api_world(db_url) as w:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         # As `casedraw serve` runs it: single submissions registered by a child process.
@@ -106,7 +106,7 @@ def test_sixteen_clients_no_duplicate_no_loss_no_double_assignment(served, tmp_p
         for n, ids in answers.items():
             assert numbers[next(iter(ids))] == document_row(2000 + n)["doc_number"]
         # Nothing more, nothing lost: the setup's documents and one per distinct acknowledged document.
-        assert len(numbers) == 5 + len(answers)
+        assert len(numbers) == 17 + len(answers)
         # Every private-bailiff document drawn once and held by one bailiff: one proceeding each, open.
         waiting = conn.execute(select(func.count()).select_from(d).where(d.c.channel == "pb", d.c.status != "assigned")).scalar_one()
         assert waiting == 0
@@ -119,3 +119,24 @@ def test_sixteen_clients_no_duplicate_no_loss_no_double_assignment(served, tmp_p
     export_store(w.store, tmp_path / "export", signer, LOG_ORIGIN)
     result = verify_export(tmp_path / "export", NoteVerifier.from_vkey(signer.verifier_key()), LOG_ORIGIN)
     assert result.size == seqs[0]
+
+
+def test_one_idempotency_key_sent_at_once_registers_one_document(served):
+    w, base = served
+    key = {**w.headers("claimant"), "Idempotency-Key": "same-key-7"}
+    answers: list[httpx.Response] = []
+
+    def send(n: int) -> None:
+        answers.append(httpx.post(f"{base}/api/v1/documents", headers=key, json=document_row(3000 + n), timeout=60))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.status_code for a in answers) == [201, 422, 422, 422, 422, 422]
+    assert all(a.json()["errors"][0]["field"] == "Idempotency-Key" for a in answers if a.status_code == 422)
+    d = schema.documents
+    with w.store.read() as conn:
+        numbers = set(conn.execute(select(d.c.number)).scalars())
+    assert sum(document_row(3000 + n)["doc_number"] in numbers for n in range(6)) == 1

@@ -23,7 +23,7 @@ from casedraw.api.deps import API_PREFIX
 from casedraw.api.fast_path import FastSubmit
 from casedraw.api.observability import Metrics, Observability, configure_logging
 from casedraw.api.routes import auth, documents, procedures, public
-from casedraw.api.security import ANONYMOUS_RATE, Access, Authenticator, RateLimiter, StoreTokens
+from casedraw.api.security import ANONYMOUS_RATE, Access, Authenticator, KeyLocks, RateLimiter, StoreTokens
 from casedraw.services.publication import PublishedLog
 from casedraw.services.setup import LOG_ORIGIN, log_signer
 from casedraw.store import schema
@@ -106,6 +106,7 @@ def create_app(store: Store, *, authenticator: Authenticator | None = None, max_
     app.state.store = store
     app.state.authenticator = authenticator or StoreTokens(store)
     app.state.rate_limiter = RateLimiter()
+    app.state.key_locks = KeyLocks()
     app.state.anonymous_rate = anonymous_rate
     app.state.metrics = metrics
     app.state.batcher = SubmissionBatcher(store, in_process=intake_process)

@@ -27,7 +27,7 @@ from casedraw.ledger.events import Actor
 from casedraw.services import Context
 from casedraw.services.intake import submit_documents
 from casedraw.services.reports import RowOutcome
-from casedraw.store.repository import Store
+from casedraw.store.repository import NotInitialised, Store
 
 log = logging.getLogger("casedraw.api.batcher")
 _STOP = object()
@@ -69,8 +69,9 @@ class IntakeProcess:
     def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]:
         self._conn.send((list(rows), [(a.role, a.id) for a in actors]))
         answer = self._conn.recv()
-        if isinstance(answer, str):
-            raise RuntimeError(f"intake failed: {answer}")
+        if isinstance(answer, tuple):  # (error kind, message): nothing was registered
+            kind, message = answer
+            raise NotInitialised(message) if kind == NotInitialised.__name__ else RuntimeError(f"intake failed: {kind}: {message}")
         return [RowOutcome.from_json(o) for o in answer]
 
     def close(self) -> None:
@@ -93,7 +94,7 @@ def _intake_process(url: str, conn: Connection) -> None:
             conn.send([o.to_json() for o in registrar.register(rows, [Actor(role, ident) for role, ident in actors])])
         except Exception as exc:  # nothing of the batch was registered; the parent tells each caller
             log.exception("intake batch failed")
-            conn.send(f"{type(exc).__name__}: {exc}")
+            conn.send((type(exc).__name__, str(exc)))
     store.close()
 
 

@@ -17,6 +17,7 @@ from casedraw.api.problems import Problem, problem_response, validation_errors
 from casedraw.api.routes.documents import CLAIMANTS, IDEMPOTENCY_KEY, SUBMIT_ONE, register_one
 from casedraw.api.schemas import DocumentIn
 from casedraw.domain.errors import FieldError
+from casedraw.store.repository import NotInitialised
 
 
 class FastSubmit:
@@ -47,4 +48,6 @@ class FastSubmit:
             response = await register_one(request, principal, document, key)  # type: ignore[arg-type]
         except Problem as problem:
             response = problem_response(request, problem.status, problem.detail, problem.errors, problem.headers)
+        except NotInitialised as exc:
+            response = problem_response(request, 503, str(exc))
         await response(scope, receive, send)

@@ -10,8 +10,11 @@ route without one is refused when the app is built, so nothing is reachable by o
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +36,9 @@ class Authenticator(Protocol):
     def remembered(self, credentials: str) -> Principal | None | bool:
         """An answer known without blocking (a principal, or None if invalid), else False."""
 
+    def forget(self, credentials: str) -> None:
+        """Drop what is remembered of these credentials (after logging out)."""
+
 
 class StoreTokens:
     """API tokens and sessions from the database, remembered briefly so a request costs no query.
@@ -47,6 +53,10 @@ class StoreTokens:
         with self._lock:
             hit = self._cache.get(credentials)
         return hit[1] if hit is not None and hit[0] > time.monotonic() else False
+
+    def forget(self, credentials: str) -> None:
+        with self._lock:
+            self._cache.pop(credentials, None)
 
     def authenticate(self, credentials: str) -> Principal | None:
         now = time.monotonic()
@@ -78,7 +88,7 @@ class RateLimiter:
             return (1 - tokens) / rate
 
 
-def _bearer(request: Request) -> tuple[str | None, bool]:
+def bearer(request: Request) -> tuple[str | None, bool]:
     """The credentials, and whether they came from the session cookie rather than the Authorization header."""
     header = request.headers.get("authorization")
     if header:
@@ -95,10 +105,11 @@ class Access:
 
     roles: frozenset[Role]
     public: bool = False
+    limited: bool = True  # counted against the caller's rate (health probes are not)
 
     @classmethod
-    def of(cls, *roles: Role | str, public: bool = False) -> Access:
-        return cls(frozenset(Role(r) for r in roles), public)
+    def of(cls, *roles: Role | str, public: bool = False, limited: bool = True) -> Access:
+        return cls(frozenset(Role(r) for r in roles), public, limited)
 
     async def __call__(self, request: Request) -> Principal | None:
         principal = await caller(request)
@@ -111,7 +122,7 @@ class Access:
             if principal.role not in self.roles and not self.public:
                 raise Problem(403, f"role {principal.role} may not call this endpoint")
             key, rate = principal.credential, principal.rate
-        wait = state.rate_limiter.take(key, rate)
+        wait = state.rate_limiter.take(key, rate) if self.limited else 0.0
         if wait:
             raise Problem(429, f"more than {rate} requests per second", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
         return principal
@@ -125,7 +136,7 @@ async def caller(request: Request) -> Principal | None:
     """The authenticated principal, or None; a bad token is refused, never treated as anonymous."""
     if "principal" in request.scope:
         return request.scope["principal"]
-    credentials, from_cookie = _bearer(request)
+    credentials, from_cookie = bearer(request)
     principal = None
     if credentials is not None:
         authenticator = request.app.state.authenticator
@@ -139,3 +150,29 @@ async def caller(request: Request) -> Principal | None:
     request.scope["principal"] = principal
     return principal
 
+
+
+class KeyLocks:
+    """One lock per idempotency key in use, so two requests with the same key in this process run one
+    after the other and the second finds the first's answer. (Across server processes the database
+    constraint on the key keeps the first answer; the second request's work is then not undone.)"""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str | None) -> AsyncIterator[None]:
+        if key is None:
+            yield
+            return
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from casedraw.api.deps import API_PREFIX, store_of
 from casedraw.api.problems import Problem
 from casedraw.api.schemas import LoginIn, Me, SessionOut
-from casedraw.api.security import SESSION_COOKIE, Access
+from casedraw.api.security import SESSION_COOKIE, Access, bearer
 from casedraw.services.access import AccessRefused, Principal, Role, log_in, log_out
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["authentication"])
@@ -33,8 +33,11 @@ async def login(body: LoginIn, request: Request, response: Response,
 @router.post("/logout", status_code=204, summary="End this session")
 def logout(request: Request, principal: Anyone) -> Response:
     log_out(store_of(request), principal)
+    credentials, _ = bearer(request)
+    if credentials is not None:
+        request.app.state.authenticator.forget(credentials)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
     return response
 
 

@@ -78,8 +78,13 @@ async def submit_one(
 
 
 async def register_one(request: Request, principal: Principal, document: DocumentIn, idempotency_key: str | None) -> Response:
-    store = store_of(request)
     key = _scoped_key(principal, idempotency_key)
+    async with request.app.state.key_locks.hold(key):
+        return await _register_one(request, principal, document, key)
+
+
+async def _register_one(request: Request, principal: Principal, document: DocumentIn, key: str | None) -> Response:
+    store = store_of(request)
     fingerprint = _digest(orjson.dumps(document.model_dump(exclude_none=True), option=orjson.OPT_SORT_KEYS).decode())
     if key is not None:
         stored = await run_in_threadpool(_stored_answer, store, key)
@@ -129,7 +134,8 @@ async def submit_bulk(
     """Each document is validated on its own: invalid ones are reported with the field and the reason, and
     the rest are registered. Repeating the request with the same Idempotency-Key gives the same answer."""
     items = await read_bulk(request)
-    answer = await run_in_threadpool(lambda: bulk_answer(principal, request, bulk_rows(principal, items), idempotency_key))
+    async with request.app.state.key_locks.hold(_scoped_key(principal, idempotency_key)):
+        answer = await run_in_threadpool(lambda: bulk_answer(principal, request, bulk_rows(principal, items), idempotency_key))
     return Response(answer, media_type="application/json")
 
 

@@ -149,14 +149,17 @@ def stats(request: Request, _: Public,
     return Response(orjson.dumps({"log_size": log_size, "indicators": rows, "comparison": comparison}), media_type="application/json")
 
 
-@probes.get("/healthz", response_model=Health, summary="The process answers")
-def healthz(_: Public) -> dict[str, Any]:
+PROBE = Annotated[Principal | None, Depends(Access.of(public=True, limited=False))]
+
+
+@probes.get("/healthz", response_model=Health, response_model_exclude_none=True, summary="The process answers")
+def healthz(_: PROBE) -> dict[str, Any]:
     return {"status": "ok"}
 
 
 @probes.get("/readyz", response_model=Health, summary="The database answers and holds an initialised log",
             responses={503: {"description": "Not ready"}})
-def readyz(request: Request, _: Public) -> dict[str, Any]:
+def readyz(request: Request, _: PROBE) -> dict[str, Any]:
     try:
         with store_of(request).read() as conn:
             conn.execute(text("SELECT 1"))
