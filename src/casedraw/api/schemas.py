@@ -47,10 +47,6 @@ class DocumentIn(Strict):
     }]})
 
 
-class BulkIn(Strict):
-    documents: list[DocumentIn] = Field(min_length=1, max_length=BULK_LIMIT)
-
-
 class FieldErrorOut(BaseModel):
     field: str
     reason: str
