@@ -214,6 +214,8 @@ def test_commission_decides_only_its_region_and_the_document_is_drawn_again(db_u
         queue = w.client.get("/api/v1/applications", headers=w.headers("commission")).json()
         assert [a["id"] for a in queue] == [w.application] and queue[0]["statement"] == "Nothing happened."
         assert w.client.get("/api/v1/applications", headers=w.headers("auditor")).json()[0]["statement"] is None
+        answering = w.client.get("/api/v1/applications", headers=w.headers("bailiff")).json()  # the bailiff it is against
+        assert [a["licence"] for a in answering] == [w.bailiff] and answering[0]["statement"] == "Nothing happened."
         decided = w.client.post(f"/api/v1/applications/{w.application}/decision", headers=w.headers("commission"),
                                 json={"decision": "granted", "reference": "Minutes 12", "reasons": "Three weeks without a step."})
         assert decided.status_code == 200, decided.text

@@ -118,8 +118,9 @@ POLICY: dict[tuple[str, str], tuple[set[str], Builder, set[int]]] = {
     ("DELETE", "/api/v1/absences/{absence}"): ({BAILIFF, HEAD, CHAMBER}, lambda w, r: (f"/api/v1/absences/{_absence_to_touch(w, r)}", {}), {204}),
     ("POST", "/api/v1/chambers/{region}/members"): ({MINISTRY, HEAD}, _member, {204}),
     ("POST", "/api/v1/applications"): ({CLAIMANT}, _application, {201}),
-    ("GET", "/api/v1/applications"): ({CLAIMANT, HEAD, COMMISSION, MINISTRY, AUDITOR}, _get("/api/v1/applications"), {200}),
-    ("GET", "/api/v1/applications/{application}"): ({CLAIMANT, HEAD, COMMISSION, MINISTRY, AUDITOR}, _get("/api/v1/applications/1"), {200}),
+    ("GET", "/api/v1/applications"): ({CLAIMANT, BAILIFF, HEAD, COMMISSION, MINISTRY, AUDITOR}, _get("/api/v1/applications"), {200}),
+    ("GET", "/api/v1/applications/{application}"): (
+        {CLAIMANT, BAILIFF, HEAD, COMMISSION, MINISTRY, AUDITOR}, _get("/api/v1/applications/1"), {200}),
     ("POST", "/api/v1/applications/{application}/decision"): (
         {COMMISSION}, lambda w, r: ("/api/v1/applications/1/decision", {"json": {"decision": "refused", "reference": "Minutes 3", "reasons": "No grounds."}}),
         {200}),

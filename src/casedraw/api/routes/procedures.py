@@ -157,7 +157,7 @@ def member(region: Annotated[str, Path(max_length=8)], body: MemberIn, request: 
 
 # --- paragraph 12 -----------------------------------------------------------------------------
 
-APPLICATION_READERS = (Role.CLAIMANT, Role.CHAMBER_HEAD, Role.COMMISSION, Role.MINISTRY, Role.AUDITOR)
+APPLICATION_READERS = (Role.CLAIMANT, Role.BAILIFF, Role.CHAMBER_HEAD, Role.COMMISSION, Role.MINISTRY, Role.AUDITOR)
 
 
 @router.post("/applications", tags=["applications"], status_code=201, response_model=FiledOut, summary="Ask the commission to replace a document's bailiff")
@@ -176,13 +176,15 @@ def _applications(request: Request, principal: Principal, number: int | None, st
     with store_of(request).read() as conn:
         if principal.role is Role.CLAIMANT:
             query = query.where(d.c.claimant_idn == principal.subject)
+        elif principal.role is Role.BAILIFF:  # the bailiff an application asks to replace answers it
+            query = query.where(ap.c.licence == principal.subject)
         else:
             regions = regions_of(conn, principal)
             if regions is not None:
                 query = query.where(ap.c.region.in_(sorted(regions)))
         rows = conn.execute(query).all()
     # The claimant's statement and the commission's reasons are for the parties and the commission.
-    parties = principal.role in (Role.CLAIMANT, Role.COMMISSION)
+    parties = principal.role in (Role.CLAIMANT, Role.BAILIFF, Role.COMMISSION)
     return [{"id": r.id, "doc": r.doc, "licence": r.licence, "region": r.region, "grounds": r.grounds, "deadline": r.deadline,
              "filed_at": r.filed_at, "status": r.status, "decided_at": r.decided_at, "reference": r.reference,
              "statement": r.statement if parties else None, "reasons": r.reasons if parties else None} for r in rows]
@@ -191,7 +193,8 @@ def _applications(request: Request, principal: Principal, number: int | None, st
 @router.get("/applications", tags=["applications"], response_model=list[ApplicationOut], summary="Applications in your scope")
 def applications(request: Request, principal: Annotated[Principal, Depends(Access.of(*APPLICATION_READERS))],
                  status: Annotated[str | None, Query(pattern="^(review|granted|refused)$")] = None) -> list[dict[str, Any]]:
-    """The claimant's own; the commission's and the chamber head's region; every region for the ministry and auditors."""
+    """The claimant's own; those against the bailiff; the commission's and the chamber head's region; every
+    region for the ministry and auditors."""
     return _applications(request, principal, None, status)
 
 
