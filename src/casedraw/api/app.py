@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import select
 
 from casedraw import __version__
 from casedraw.api import problems
@@ -26,7 +25,6 @@ from casedraw.api.routes import auth, documents, procedures, public
 from casedraw.api.security import ANONYMOUS_RATE, Access, Authenticator, KeyLocks, RateLimiter, StoreTokens
 from casedraw.services.publication import PublishedLog
 from casedraw.services.setup import LOG_ORIGIN, log_signer
-from casedraw.store import schema
 from casedraw.store.db import database_url
 from casedraw.store.repository import Store
 
@@ -50,7 +48,7 @@ class Statistics:
         with self._lock:
             if self._cached is None or time.monotonic() - self._at > self.ttl:
                 with self.store.read() as conn:
-                    size = conn.execute(select(schema.log_head.c.size)).scalar_one()
+                    size = self.store.log_size(conn)
                 if self._cached is None or self._cached[0] != size:
                     facts = facts_from_db(self.store)
                     self._cached = (size, indicators.compute(facts), indicators.compare(facts))

@@ -44,7 +44,7 @@ class FastSubmit:
                 except ValidationError as exc:
                     errors = [FieldError("Idempotency-Key", e["msg"]) for e in exc.errors()] + errors
             if errors:
-                raise Problem(422, "; ".join(map(str, errors)), errors=errors)
+                raise Problem.unprocessable(errors)
             response = await register_one(request, principal, document, key)  # type: ignore[arg-type]
         except Problem as problem:
             response = problem_response(request, problem.status, problem.detail, problem.errors, problem.headers)

@@ -54,6 +54,11 @@ class Problem(Exception):
         self.status, self.detail, self.headers = status, detail, headers or {}
         self.errors = list(errors) or field_errors(detail)
 
+    @classmethod
+    def unprocessable(cls, errors: list[FieldError]) -> Problem:
+        """422 for these field errors, each named in the detail too."""
+        return cls(422, "; ".join(map(str, errors)), errors=errors)
+
 
 def problem_response(request: Request | None, status: int, detail: str = "", errors: Iterable[FieldError] = (),
                      headers: dict[str, str] | None = None) -> Response:

@@ -127,10 +127,6 @@ class Access:
             raise Problem(429, f"more than {rate} requests per second", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
         return principal
 
-    def describe(self) -> str:
-        who = sorted(str(r) for r in self.roles)
-        return "public" if self.public else ", ".join(who)
-
 
 async def caller(request: Request) -> Principal | None:
     """The authenticated principal, or None; a bad token is refused, never treated as anonymous."""
@@ -149,7 +145,6 @@ async def caller(request: Request) -> Principal | None:
                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     request.scope["principal"] = principal
     return principal
-
 
 
 class KeyLocks:

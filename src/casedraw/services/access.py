@@ -86,14 +86,18 @@ def _new_secret() -> tuple[str, str, str]:
     return ident, secret, f"{TOKEN_PREFIX}_{ident}_{secret}"
 
 
+def _check_identifier(field: str, value: str) -> None:
+    if not value or len(value) > 64 or not value.isprintable() or " " in value:
+        raise AccessRefused(f"{field}: 1 to 64 printable characters without spaces")
+
+
 def check_subject(role: str, subject: str) -> Role:
     """The role, if the subject is the kind of identifier that role is known by."""
     try:
         known = Role(role)
     except ValueError:
         raise AccessRefused(f"role: {role!r} is not one of {', '.join(Role)}") from None
-    if not subject or len(subject) > 64 or not subject.isprintable() or " " in subject:
-        raise AccessRefused("subject: 1 to 64 printable characters without spaces")
+    _check_identifier("subject", subject)
     if known is Role.CLAIMANT and (errors := validate_idn(subject, "subject")[2]):
         raise AccessRefused(f"{errors[0]} (a claimant is known by its IIN or BIN)")
     return known
@@ -173,8 +177,7 @@ _DUMMY_HASH = hash_password("-", b"\0" * 16)
 
 def create_account(store: Store, username: str, password: str, role: str, subject: str) -> None:
     known = check_subject(role, subject)
-    if not username or len(username) > 64 or not username.isprintable() or " " in username:
-        raise AccessRefused("username: 1 to 64 printable characters without spaces")
+    _check_identifier("username", username)
     if len(password) < 12:
         raise AccessRefused("password: at least 12 characters")
     a = schema.accounts

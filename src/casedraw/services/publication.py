@@ -72,20 +72,15 @@ class PublishedLog:
         return checkpoint, note
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
-        with self._lock:
-            return inclusion_proof(self._leaves[:size], index)
+        return inclusion_proof(self.leaves(size), index)
 
     def consistency(self, first: int, second: int) -> list[bytes]:
-        with self._lock:
-            return consistency_proof(self._leaves[:second], first)
+        return consistency_proof(self.leaves(second), first)
 
-    @property
-    def size(self) -> int:
-        return len(self._leaves)
-
-    def leaves(self) -> list[bytes]:
+    def leaves(self, size: int) -> list[bytes]:
+        """The first `size` leaf hashes."""
         with self._lock:
-            return list(self._leaves)
+            return self._leaves[:size]
 
 
 def issue_receipt(store: Store, document: int, kind: str, signer: NoteSigner, origin: str,
@@ -108,7 +103,7 @@ def issue_receipt(store: Store, document: int, kind: str, signer: NoteSigner, or
         stored = conn.execute(select(schema.events.c.body, schema.events.c.private).where(schema.events.c.seq == index)).one()
     if published is not None:
         checkpoint, note = published.checkpoint()
-        hashes = published.leaves()[: checkpoint.size]
+        hashes = published.leaves(checkpoint.size)
     else:
         hashes = leaf_hashes(store)
         note = sign_checkpoint(signer, Checkpoint(origin, len(hashes), root(hashes)))

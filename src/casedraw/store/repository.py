@@ -110,6 +110,11 @@ class Store:
             yield writer
             conn.execute(_SET_HEAD, {"size": writer.size, "documents": writer.documents})
 
+    @staticmethod
+    def log_size(conn: Connection) -> int:
+        """Events in the log, as committed."""
+        return conn.execute(select(_head.c.size)).scalar_one()
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
@@ -276,7 +281,7 @@ class Store:
 
 @lru_cache(maxsize=64)
 def _parsed_config(name: str, text: str) -> object:
-    """A stored configuration, parsed once: intake reads two of them in every transaction."""
+    """A stored configuration, parsed once: intake, every round and every procedure read one."""
     return CONFIGURATIONS[name](json.loads(text))
 
 

@@ -35,6 +35,7 @@ from casedraw.services.intake import IdempotencyConflict, submit_documents
 from casedraw.services.publication import issue_receipt
 from casedraw.services.reports import RowOutcome
 from casedraw.store import schema
+from casedraw.store.repository import Store
 
 router = APIRouter(prefix=f"{API_PREFIX}/documents", tags=["documents"])
 
@@ -96,10 +97,10 @@ async def _register_one(request: Request, principal: Principal, document: Docume
             return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
     row = _row(principal, document)
     if isinstance(row, list):
-        raise Problem(422, "; ".join(map(str, row)), errors=row)
+        raise Problem.unprocessable(row)
     outcome = await request.app.state.batcher.submit(row, principal.actor)
     if outcome.status == "rejected":
-        raise Problem(422, "; ".join(map(str, outcome.errors)), errors=outcome.errors)
+        raise Problem.unprocessable(list(outcome.errors))
     answer = _submitted(0, outcome)
     status = 201 if outcome.status == "accepted" else 200
     if key is not None:
@@ -108,14 +109,13 @@ async def _register_one(request: Request, principal: Principal, document: Docume
     return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
 
 
-def _stored_answer(store: Any, key: str) -> tuple[str, str] | None:
+def _stored_answer(store: Store, key: str) -> tuple[str, str] | None:
     with store.read() as conn:
         return store.idempotent_response(conn, key)
 
 
 def _reused_key() -> Problem:
-    error = FieldError("Idempotency-Key", "already used for a different request")
-    return Problem(422, str(error), errors=[error])
+    return Problem.unprocessable([FieldError("Idempotency-Key", "already used for a different request")])
 
 
 def _digest(text: str) -> str:
@@ -147,10 +147,10 @@ async def read_bulk(request: Request) -> list[Any]:
     except orjson.JSONDecodeError as exc:
         raise Problem(422, f"body: not JSON ({exc})", errors=[FieldError("body", "not JSON")]) from None
     if not isinstance(data, dict) or set(data) != {"documents"}:
-        raise Problem(422, "body: an object with one member, documents", errors=[FieldError("body", "an object with one member, documents")])
+        raise Problem.unprocessable([FieldError("body", "an object with one member, documents")])
     items = data["documents"]
     if not isinstance(items, list) or not 1 <= len(items) <= BULK_LIMIT:
-        raise Problem(422, f"documents: a list of 1 to {BULK_LIMIT:,} documents", errors=[FieldError("documents", f"a list of 1 to {BULK_LIMIT:,} documents")])
+        raise Problem.unprocessable([FieldError("documents", f"a list of 1 to {BULK_LIMIT:,} documents")])
     return items
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 
 from casedraw.api.deps import API_PREFIX, store_of
 from casedraw.api.problems import Problem
@@ -47,9 +47,10 @@ def entries(request: Request, _: Public, start: Annotated[int, Query(ge=0, le=MA
             limit: Annotated[int, Query(ge=1, le=ENTRIES_LIMIT)] = 1000) -> Response:
     """The exact bytes each Merkle leaf hashes (no personal data: that stays with the operator)."""
     e = schema.events
-    with store_of(request).read() as conn:
+    store = store_of(request)
+    with store.read() as conn:
         bodies = conn.execute(select(e.c.body).where(e.c.seq >= start).order_by(e.c.seq).limit(limit)).scalars().all()
-        size = conn.execute(select(schema.log_head.c.size)).scalar_one()
+        size = store.log_size(conn)
     # The bodies are canonical JSON already: spliced in as strings, byte for byte.
     listed = b",".join(json.dumps(bytes(b).decode("utf-8"), ensure_ascii=False).encode() for b in bodies)
     return Response(b'{"start":%d,"size":%d,"entries":[' % (start, size) + listed + b"]}", media_type="application/json")
@@ -60,7 +61,7 @@ def _sized(request: Request, size: int | None) -> int:
     if size is None:
         return current
     if size > current:
-        raise Problem(422, f"size: the log has {current} events", errors=[])
+        raise Problem(422, f"size: the log has {current} events")
     return size
 
 
@@ -131,9 +132,8 @@ def bailiffs(request: Request, principal: Public, region: Annotated[str | None, 
     if region is not None:
         query = query.where(b.c.region == region)
     with store_of(request).read() as conn:
-        named: set[str] | None = set()
-        if principal is not None and principal.role in (Role.MINISTRY, Role.CHAMBER_HEAD, Role.CHAMBER):
-            named = regions_of(conn, principal) if principal.role is not Role.MINISTRY else None
+        naming = principal is not None and principal.role in (Role.MINISTRY, Role.CHAMBER_HEAD, Role.CHAMBER)
+        named = regions_of(conn, principal) if naming else set()  # None: every region
         return [{"licence": r.licence, "region": r.region, "district": r.district, "status": r.status, "chamber_head": r.chamber_head,
                  "share_milli": r.share_milli, "specialisations": json.loads(r.specialisations),
                  "full_name": r.full_name if named is None or r.region in named else None} for r in conn.execute(query)]
@@ -160,10 +160,10 @@ def healthz(_: PROBE) -> dict[str, Any]:
 @probes.get("/readyz", response_model=Health, summary="The database answers and holds an initialised log",
             responses={503: {"description": "Not ready"}})
 def readyz(request: Request, _: PROBE) -> dict[str, Any]:
+    store = store_of(request)
     try:
-        with store_of(request).read() as conn:
-            conn.execute(text("SELECT 1"))
-            size = conn.execute(select(func.coalesce(func.max(schema.log_head.c.size), 0))).scalar_one()
+        with store.read() as conn:
+            size = store.log_size(conn)
     except Exception as exc:  # any database failure means: not ready
         raise Problem(503, f"database: {type(exc).__name__}") from None
     if not size:
