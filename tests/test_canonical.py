@@ -118,3 +118,40 @@ def test_encode_trusted_refuses_what_orjson_refuses_with_the_same_message(value,
 def test_lone_surrogates_fail_as_before():
     with pytest.raises(UnicodeEncodeError):
         canonical.encode("\ud800")
+
+
+# --- a registration encoded in two steps is the event encoded in one --------------------------
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@st.composite
+def _registrations(draw):  # type: ignore[no-untyped-def]
+    from casedraw.domain.model import Basis, Category, ClaimantKind, Document, DocumentKind, Party, PartyType
+    from casedraw.domain.routing import Channel
+    from casedraw.ledger.events import Weighing
+
+    def party() -> Party:
+        return Party(draw(st.from_regex(r"\d{12}", fullmatch=True)), draw(st.sampled_from(PartyType)), draw(_TEXT))
+
+    doc = Document(
+        claimant=party(), claimant_kind=draw(st.sampled_from(ClaimantKind)), debtor=party(), kind=draw(st.sampled_from(DocumentKind)),
+        issuing_body=draw(_TEXT), number=draw(_TEXT), date=draw(st.dates(dt.date(1991, 1, 1), dt.date(2030, 12, 31))),
+        basis=draw(st.sampled_from(Basis)), region=draw(st.sampled_from(["KZ-75", "KZ-11", "KZ-79"])),
+        category=draw(st.sampled_from(Category)), amount_tiyn=draw(st.integers(0, 10**15 - 1)), external_ref=draw(_TEXT),
+    )
+    weighing = Weighing(draw(st.integers(0, 9)), draw(st.integers(1, 1000)), draw(st.from_regex(r"[0-9a-f]{32}", fullmatch=True)))
+    return doc, draw(st.sampled_from(Channel)), weighing, draw(st.integers(1, 2**53 - 1)), draw(st.binary(min_size=16, max_size=16))
+
+
+@given(_registrations())
+def test_a_registration_prepared_in_parts_has_the_bytes_of_the_whole_event(registration):
+    from casedraw.ledger.events import Actor, document_registered, document_registered_encoded, encode_fields, registration_parts
+
+    doc, channel, weighing, doc_id, salt = registration
+    at, actor = "2026-11-27T10:00:00.000000Z", Actor("claimant", "940140000385")
+    whole = document_registered(at, actor, doc_id, doc, channel, weighing, salt)
+    public, fields = registration_parts(doc, channel, weighing)
+    parts = document_registered_encoded(at, actor, doc_id, public, encode_fields(fields), salt)
+    assert parts.body() == whole.body() == canonical.encode(canonical.decode(whole.body()))
+    assert parts.private_bytes() == whole.private_bytes() == canonical.encode(whole.private)

@@ -199,3 +199,26 @@ def test_rebuild_recreates_identical_projections(store, ctx):
     assert store.projection_snapshot() == before
     report = submit_documents(store, numbered([document_row(99)]), ctx)
     assert report.outcomes[0].key == 26  # the document counter is rebuilt too
+
+
+def test_a_chunk_prepared_before_midnight_and_written_after_it_is_prepared_again(store, ctx):
+    """Routing and weights belong to the registration day: one prepared for the day before is redone."""
+    before = dt.datetime(2026, 11, 27, 18, 59, 59, 900_000, tzinfo=dt.UTC)  # 23:59:59.9 in Kazakhstan
+    moments = iter([before])
+    turning = Context(ctx.actor, clock=lambda: next(moments, before + dt.timedelta(seconds=1)), salt=ctx.salt)
+    report = submit_documents(store, numbered([document_row(n) for n in range(3)]), turning)
+    assert report.counts() == {"accepted": 3}
+    events = [e for _, e in store.events() if e.kind is EventKind.DOCUMENT_REGISTERED]
+    assert [e.at for e in events] == ["2026-11-27T19:00:00.900000Z"] * 3  # 28 November in Kazakhstan
+    assert document_count(store) == 3
+
+
+def test_documents_forwarded_on_intake_project_as_a_rebuild_would(store, ctx):
+    rows = [document_row(0), document_row(1, region="KZ-71", lodged_with="KZ-75"), document_row(2, region="KZ-11", lodged_with="KZ-11")]
+    report = submit_documents(store, numbered(rows), ctx)
+    assert report.counts() == {"accepted": 3}
+    kinds = [e.kind for _, e in store.events()][-4:]
+    assert kinds == [EventKind.DOCUMENT_REGISTERED, EventKind.DOCUMENT_REGISTERED, EventKind.DOCUMENT_FORWARDED, EventKind.DOCUMENT_REGISTERED]
+    snapshot = store.projection_snapshot()
+    store.rebuild()
+    assert store.projection_snapshot() == snapshot

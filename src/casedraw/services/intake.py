@@ -1,29 +1,32 @@
 """Document intake: validate, deduplicate, route and register documents.
 
-Rows are processed in chunks; each chunk is one transaction that holds the
-log lock, so a document is registered completely or not at all, and the
-identity check cannot race with another submission. The same document
-(issuing body, number, date, debtor, claimant) is registered once: a second
+Rows are processed in chunks, in two steps. Preparing a chunk (parsing, identity, routing, weighing,
+encoding the private part) needs no place in the log, so it is done before taking the log lock.
+Registering a chunk is one transaction that holds the lock, so a document is registered completely
+or not at all, and the identity check cannot race with another submission.
+The same document (issuing body, number, date, debtor, claimant) is registered once: a second
 submission gets the first record back and never creates a second draw.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any, NamedTuple
 
-from casedraw.domain.errors import FieldError
 from casedraw.domain.model import Document, parse_document
 from casedraw.domain.routing import Channel, route
 from casedraw.io.tabular import SourceRow
 from casedraw.ledger import canonical
-from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered
+from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered_encoded, encode_fields, registration_parts
 from casedraw.services import Context
 from casedraw.services.reports import Report, RowOutcome
-from casedraw.store.repository import Store
+from casedraw.store.projections import Op, RegistrationRows, project, registration_ops, registration_rows
+from casedraw.store.repository import Store, Writer
 
 CHUNK = 5_000
 INTAKE = Actor("system", "intake")  # who forwards a document lodged with the wrong chamber
@@ -31,6 +34,29 @@ INTAKE = Actor("system", "intake")  # who forwards a document lodged with the wr
 
 class IdempotencyConflict(ValueError):
     """An idempotency key was reused for a different request."""
+
+
+class DayChanged(RuntimeError):
+    """The day turned between preparing a chunk and registering it: routing and weights may differ."""
+
+    def __init__(self, day: dt.date):
+        super().__init__(f"registration day is now {day.isoformat()}")
+        self.day = day
+
+
+class Prepared(NamedTuple):
+    """A valid row made ready for registration: everything but its document id and place in the log."""
+
+    row: int
+    identity: str
+    actor: tuple[str, str]  # role, id of who submits it
+    public: dict[str, Any]  # registration_parts' public half
+    fields: bytes  # the private half, encoded
+    rows: RegistrationRows
+    forward: tuple[str, str, str, str] | None  # from, to, basis, affinity: lodged with another region's chamber
+
+
+Item = Prepared | RowOutcome  # a row refused while preparing is already its outcome
 
 
 def submit_documents(
@@ -56,10 +82,12 @@ def submit_documents(
                 raise IdempotencyConflict(f"idempotency_key: {idempotency_key!r} was already used for a different request")
             return Report([RowOutcome.from_json(o) for o in json.loads(stored[1])])
 
+    same_actor = (ctx.actor.role, ctx.actor.id)
     report = Report()
     for start in range(0, len(rows), chunk_size):
         chunk = rows[start : start + chunk_size]
-        report.outcomes += _submit_chunk(store, chunk, ctx, None if actors is None else actors[start : start + chunk_size])
+        submitters = [same_actor] * len(chunk) if actors is None else [(a.role, a.id) for a in actors[start : start + chunk_size]]
+        report.outcomes += _submit_chunk(store, chunk, submitters, ctx)
         if progress:
             progress(len(chunk))
 
@@ -69,44 +97,75 @@ def submit_documents(
     return report
 
 
-def _submit_chunk(store: Store, chunk: Sequence[SourceRow], ctx: Context, actors: Sequence[Actor] | None) -> list[RowOutcome]:
-    _, today = ctx.stamp()  # parsing needs only the date; the log time is taken under the lock
-    parsed: list[tuple[int, Document | list[FieldError]]] = [
-        (number, parse_document(fields, today) if isinstance(fields, dict) else fields) for number, fields in chunk
-    ]
-    identities = {number: doc.identity() for number, doc in parsed if isinstance(doc, Document)}
+def _submit_chunk(store: Store, chunk: Sequence[SourceRow], submitters: list[tuple[str, str]], ctx: Context) -> list[RowOutcome]:
+    day = ctx.stamp()[1]
+    while True:
+        try:
+            return register_prepared(store, day, prepare(store, chunk, day, submitters), ctx)
+        except DayChanged as turned:  # midnight came between: prepare again for the new day
+            day = turned.day
+
+
+def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: Sequence[tuple[str, str]]) -> list[Item]:
+    """Parse, identify, route and weigh each row as registered on `day`; submitters[i] submits chunk[i]."""
+    config, draw_config, affinity_key = store.intake_settings(day)
+    config.check_covers(day)
+    items: list[Item] = []
+    for (number, fields), submitter in zip(chunk, submitters, strict=True):
+        doc = parse_document(fields, day) if isinstance(fields, dict) else fields
+        if not isinstance(doc, Document):
+            items.append(RowOutcome(number, "rejected", errors=tuple(doc)))
+            continue
+        channel = route(doc.category, doc.amount_tiyn, day, config)
+        band = draw_config.band(doc.amount_tiyn)
+        lodged = doc.lodged_with or doc.region
+        weighing = Weighing(band, draw_config.weight(doc.category, band), affinity_hash(affinity_key, lodged, doc.debtor.idn))
+        public, private = registration_parts(replace(doc, region=lodged) if doc.lodged_with else doc, channel, weighing)
+        forward = None
+        if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
+            # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
+            forward = (lodged, doc.region, str(doc.basis), affinity_hash(affinity_key, doc.region, doc.debtor.idn))
+        identity = doc.identity()
+        items.append(Prepared(number, identity, submitter, public, encode_fields(private), registration_rows(public, private, identity), forward))
+    return items
+
+
+def register_prepared(store: Store, day: dt.date, items: Sequence[Item], ctx: Context) -> list[RowOutcome]:
+    """Register a prepared chunk in one transaction, in order; ctx gives the clock and the salts."""
+    with store.write() as writer:
+        return _register_into(writer, store, day, items, ctx)
+
+
+def _register_into(writer: Writer, store: Store, day: dt.date, items: Sequence[Item], ctx: Context) -> list[RowOutcome]:
+    at, today = writer.stamp(ctx)
+    if today != day:
+        raise DayChanged(today)
+    known = store.documents_by_identity(writer.conn, [item.identity for item in items if isinstance(item, Prepared)])
     outcomes: list[RowOutcome] = []
     events = []
-    with store.write() as writer:
-        at, today = writer.stamp(ctx)
-        config, draw_config, affinity_key = store.intake_settings(writer.conn, today)
-        config.check_covers(today)
-        known = store.documents_by_identity(writer.conn, list(identities.values()))
-        for position, (number, doc) in enumerate(parsed):
-            if not isinstance(doc, Document):
-                outcomes.append(RowOutcome(number, "rejected", errors=tuple(doc)))
-                continue
-            identity = identities[number]
-            if identity in known:
-                doc_id, channel = known[identity]
-                outcomes.append(RowOutcome(number, "duplicate", doc_id, channel))
-                continue
-            doc_id = writer.next_document_id()
-            channel = route(doc.category, doc.amount_tiyn, today, config)
-            band = draw_config.band(doc.amount_tiyn)
-            weight = draw_config.weight(doc.category, band)
-            lodged = doc.lodged_with or doc.region
-            weighing = Weighing(band, weight, affinity_hash(affinity_key, lodged, doc.debtor.idn))
-            actor = ctx.actor if actors is None else actors[position]
-            registered = replace(doc, region=lodged) if doc.lodged_with else doc  # replace() costs as much as the event
-            events.append(document_registered(at, actor, doc_id, registered, channel, weighing, ctx.salt()))
-            if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
-                # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
-                key = affinity_hash(affinity_key, doc.region, doc.debtor.idn)
-                events.append(document_forwarded(at, INTAKE, doc_id, lodged, doc.region, str(doc.basis), key, None, "lodged with another chamber", ctx.salt()))
-            known[identity] = (doc_id, str(channel))
-            outcomes.append(RowOutcome(number, "accepted", doc_id, str(channel)))
-        writer.append(events)
+    ops: list[Op] = []
+    actors: dict[tuple[str, str], Actor] = {}
+    for item in items:
+        if not isinstance(item, Prepared):
+            outcomes.append(item)
+            continue
+        channel = item.public["channel"]
+        if item.identity in known:
+            doc_id, channel = known[item.identity]
+            outcomes.append(RowOutcome(item.row, "duplicate", doc_id, channel))
+            continue
+        doc_id = writer.next_document_id()
+        actor = actors.get(item.actor) or actors.setdefault(item.actor, Actor(*item.actor))
+        ops += registration_ops(item.rows, doc_id, writer.size + len(events), at)
+        events.append(document_registered_encoded(at, actor, doc_id, item.public, item.fields, ctx.salt()))
+        if item.forward is not None:
+            origin, target, basis, key = item.forward
+            forwarded = document_forwarded(at, INTAKE, doc_id, origin, target, basis, key, None, "lodged with another chamber", ctx.salt())
+            ops += project(writer.size + len(events), forwarded)
+            events.append(forwarded)
+        known[item.identity] = (doc_id, channel)
+        outcomes.append(RowOutcome(item.row, "accepted", doc_id, channel))
+    writer.append(events, ops)
     return outcomes
 
 

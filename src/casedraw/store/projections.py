@@ -7,7 +7,7 @@ tables can always be recreated from the log alone.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -86,20 +86,37 @@ def _bailiff_changed(seq: int, e: Event) -> list[Op]:
 
 def _document_registered(seq: int, e: Event) -> list[Op]:
     d, p = e.data, e.private["fields"]  # type: ignore[index]
-    claimant, debtor = p["claimant"], p["debtor"]
+    identity = document_identity(p["issuing_body"], p["number"], p["date"], p["debtor"]["idn"], p["claimant"]["idn"])
+    return registration_ops(registration_rows(d, p, identity), d["doc"], seq, e.at)
+
+
+RegistrationRows = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+def registration_rows(public: Mapping[str, Any], fields: Mapping[str, Any], identity: str) -> RegistrationRows:
+    """The claimant, debtor and document rows a registration projects to, but the document's id and
+    place in the log: intake makes them before taking the log lock (registration_parts' two halves)."""
+    claimant, debtor = fields["claimant"], fields["debtor"]
+    return (
+        {"idn": claimant["idn"], "type": str(party_type_of(claimant["idn"])), "kind": public["claimant_kind"], "name": claimant["name"]},
+        {"idn": debtor["idn"], "type": str(party_type_of(debtor["idn"])), "name": debtor["name"]},
+        {
+            "identity": identity, "claimant_idn": claimant["idn"], "claimant_kind": public["claimant_kind"],
+            "debtor_idn": debtor["idn"], "doc_kind": public["doc_kind"], "issuing_body": fields["issuing_body"],
+            "number": fields["number"], "doc_date": dt.date.fromisoformat(fields["date"]), "basis": public["basis"],
+            "region": public["region"], "category": public["category"], "amount_tiyn": fields["amount_tiyn"],
+            "channel": public["channel"], "status": "registered", "external_ref": fields["external_ref"],
+            "band": public["band"], "weight": public["weight"], "affinity": public["affinity"], "recovered_bp": 0, "recovered_tiyn": 0,
+        },
+    )
+
+
+def registration_ops(rows: RegistrationRows, doc_id: int, seq: int, at: str) -> list[Op]:
+    claimant, debtor, document = rows
     return [
-        Insert(schema.claimants, {"idn": claimant["idn"], "type": str(party_type_of(claimant["idn"])), "kind": d["claimant_kind"], "name": claimant["name"]}, True),
-        Insert(schema.debtors, {"idn": debtor["idn"], "type": str(party_type_of(debtor["idn"])), "name": debtor["name"]}, True),
-        Insert(schema.documents, {
-            "id": d["doc"],
-            "identity": document_identity(p["issuing_body"], p["number"], p["date"], debtor["idn"], claimant["idn"]),
-            "seq": seq, "registered_at": e.at, "claimant_idn": claimant["idn"], "claimant_kind": d["claimant_kind"],
-            "debtor_idn": debtor["idn"], "doc_kind": d["doc_kind"], "issuing_body": p["issuing_body"],
-            "number": p["number"], "doc_date": dt.date.fromisoformat(p["date"]), "basis": d["basis"],
-            "region": d["region"], "category": d["category"], "amount_tiyn": p["amount_tiyn"],
-            "channel": d["channel"], "status": "registered", "external_ref": p["external_ref"],
-            "band": d["band"], "weight": d["weight"], "affinity": d["affinity"], "recovered_bp": 0, "recovered_tiyn": 0,
-        }),
+        Insert(schema.claimants, claimant, True),
+        Insert(schema.debtors, debtor, True),
+        Insert(schema.documents, {"id": doc_id, "seq": seq, "registered_at": at, **document}),
     ]
 
 

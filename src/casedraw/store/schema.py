@@ -76,7 +76,7 @@ documents = Table(
     Column("registered_at", String(32), nullable=False),
     Column("claimant_idn", String(12), nullable=False, index=True),
     Column("claimant_kind", String(24), nullable=False),
-    Column("debtor_idn", String(12), nullable=False, index=True),
+    Column("debtor_idn", String(12), nullable=False),  # not indexed: nothing looks documents up by debtor
     Column("doc_kind", String(24), nullable=False),
     Column("issuing_body", String(200), nullable=False),
     Column("number", String(64), nullable=False),

@@ -167,7 +167,8 @@ def bulk_rows(principal: Principal, items: list[Any]) -> list[tuple[int, dict[st
 def bulk_answer(principal: Principal, request: Request, rows: list[tuple[int, dict[str, object] | list[FieldError]]],
                 idempotency_key: str | None) -> bytes:
     try:
-        report = submit_documents(store_of(request), rows, acting(principal), idempotency_key=_scoped_key(principal, idempotency_key))
+        report = submit_documents(store_of(request), rows, acting(principal), idempotency_key=_scoped_key(principal, idempotency_key),
+                                  chunk_size=BULK_LIMIT)
     except IdempotencyConflict:
         raise _reused_key() from None
     counts = report.counts()
