@@ -8,14 +8,18 @@ load the batch grows and the cost per document falls.
 
 The registering itself can run in a process of its own (`IntakeProcess`, what `casedraw serve`
 uses): it then has a core to itself instead of sharing one interpreter lock with the event loop,
-whose request parsing it would otherwise wait behind.
+whose request parsing it would otherwise wait behind. Bulk submissions are prepared (parsed,
+routed, weighed) in the server process and registered there too, so one bulk request is prepared
+while the last is being written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import multiprocessing
+import pickle
 import queue
 import threading
 from collections.abc import Sequence
@@ -23,9 +27,10 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from casedraw.domain.errors import FieldError
 from casedraw.ledger.events import Actor
 from casedraw.services import Context
-from casedraw.services.intake import submit_documents
+from casedraw.services.intake import INTAKE, DayChanged, Item, register_prepared, submit_documents
 from casedraw.services.reports import RowOutcome
 from casedraw.store.repository import NotInitialised, Store
 
@@ -36,6 +41,8 @@ Rows = Sequence[tuple[int, dict[str, object]]]
 
 class Registrar(Protocol):
     def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]: ...
+
+    def register_prepared(self, day: dt.date, items: list[Item]) -> list[RowOutcome]: ...
 
     def close(self) -> None: ...
 
@@ -49,12 +56,16 @@ class InThread:
     def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]:
         return submit_documents(self._store, rows, Context(actors[0]), actors=actors).outcomes
 
+    def register_prepared(self, day: dt.date, items: list[Item]) -> list[RowOutcome]:
+        return register_prepared(self._store, day, items, Context(INTAKE))
+
     def close(self) -> None:
         pass
 
 
 class IntakeProcess:
-    """Registers in a child process with its own connection to the database."""
+    """Registers in a child process with its own connection to the database: single submissions as
+    they come, bulk ones as chunks the caller has prepared. One exchange runs at a time."""
 
     def __init__(self, url: str):
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
@@ -65,17 +76,30 @@ class IntakeProcess:
         ready = self._conn.recv()
         if ready != "ready":
             raise RuntimeError(f"the intake process did not start: {ready}")
+        self._exchanging = threading.Lock()
 
     def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]:
-        self._conn.send((list(rows), [(a.role, a.id) for a in actors]))
-        answer = self._conn.recv()
-        if isinstance(answer, tuple):  # (error kind, message): nothing was registered
-            kind, message = answer
-            raise NotInitialised(message) if kind == NotInitialised.__name__ else RuntimeError(f"intake failed: {kind}: {message}")
-        return [RowOutcome.from_json(o) for o in answer]
+        return self._exchange(("rows", list(rows), [(a.role, a.id) for a in actors]))
+
+    def register_prepared(self, day: dt.date, items: list[Item]) -> list[RowOutcome]:
+        return self._exchange(("prepared", day, items))
+
+    def _exchange(self, message: tuple[Any, ...]) -> list[RowOutcome]:
+        request = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)  # before waiting for the child, which may be busy
+        with self._exchanging:
+            self._conn.send_bytes(request)
+            answer = self._conn.recv_bytes()
+        status, *rest = pickle.loads(answer)
+        if status == "ok":
+            return [_outcome(plain) for plain in rest[0]]
+        kind, text = rest  # nothing of the message was registered
+        if kind == DayChanged.__name__:
+            raise DayChanged(dt.date.fromisoformat(text))
+        raise NotInitialised(text) if kind == NotInitialised.__name__ else RuntimeError(f"intake failed: {kind}: {text}")
 
     def close(self) -> None:
-        self._conn.send(None)
+        with self._exchanging:
+            self._conn.send_bytes(pickle.dumps(None))
         self._process.join(timeout=30)
         self._conn.close()
 
@@ -88,14 +112,30 @@ def _intake_process(url: str, conn: Connection) -> None:
         return
     conn.send("ready")
     registrar = InThread(store)
-    while (message := conn.recv()) is not None:
-        rows, actors = message
+    while (message := pickle.loads(conn.recv_bytes())) is not None:
         try:
-            conn.send([o.to_json() for o in registrar.register(rows, [Actor(role, ident) for role, ident in actors])])
+            if message[0] == "rows":
+                outcomes = registrar.register(message[1], [Actor(role, ident) for role, ident in message[2]])
+            else:
+                outcomes = registrar.register_prepared(message[1], message[2])
+            answer: tuple[Any, ...] = ("ok", [_plain(o) for o in outcomes])
+        except DayChanged as turned:  # the caller prepares the chunk again
+            answer = ("error", DayChanged.__name__, turned.day.isoformat())
         except Exception as exc:  # nothing of the batch was registered; the parent tells each caller
             log.exception("intake batch failed")
-            conn.send((type(exc).__name__, str(exc)))
+            answer = ("error", type(exc).__name__, str(exc))
+        conn.send_bytes(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
     store.close()
+
+
+# Outcomes cross the pipe as plain tuples: pickling ten thousand dataclasses costs more than registering them.
+def _plain(o: RowOutcome) -> tuple[Any, ...]:
+    return o.row, o.status, o.key, o.detail, tuple((e.field, e.reason) for e in o.errors)
+
+
+def _outcome(plain: tuple[Any, ...]) -> RowOutcome:
+    row, status, key, detail, errors = plain
+    return RowOutcome(row, status, key, detail, tuple(FieldError(f, r) for f, r in errors))
 
 
 class SubmissionBatcher:
@@ -127,6 +167,12 @@ class SubmissionBatcher:
             self._thread = None
             assert self._registrar is not None
             self._registrar.close()
+
+    def register_prepared(self, day: dt.date, items: list[Item]) -> list[RowOutcome]:
+        """Register a prepared chunk (a bulk submission's) with the writer single submissions use."""
+        if self._registrar is None:
+            raise RuntimeError("the intake writer is not running")
+        return self._registrar.register_prepared(day, items)
 
     async def submit(self, row: dict[str, object], actor: Actor) -> RowOutcome:
         if self._thread is None:

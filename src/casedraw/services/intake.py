@@ -16,6 +16,7 @@ import hmac
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any, NamedTuple
 
 from casedraw.domain.model import Document, parse_document
@@ -25,7 +26,7 @@ from casedraw.ledger import canonical
 from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered_encoded, encode_fields, registration_parts
 from casedraw.services import Context
 from casedraw.services.reports import Report, RowOutcome
-from casedraw.store.projections import Op, RegistrationRows, project, registration_ops, registration_rows
+from casedraw.store.projections import Insert, Op, project, registration_ops, registration_rows
 from casedraw.store.repository import Store, Writer
 
 CHUNK = 5_000
@@ -51,12 +52,12 @@ class Prepared(NamedTuple):
     identity: str
     actor: tuple[str, str]  # role, id of who submits it
     public: dict[str, Any]  # registration_parts' public half
-    fields: bytes  # the private half, encoded
-    rows: RegistrationRows
+    fields: bytes  # the private half, encoded (and so cheap to hand to another process)
     forward: tuple[str, str, str, str] | None  # from, to, basis, affinity: lodged with another region's chamber
 
 
 Item = Prepared | RowOutcome  # a row refused while preparing is already its outcome
+Register = Callable[..., list[RowOutcome]]  # (day=, items=): registers a chunk prepared for that day, as register_prepared
 
 
 def submit_documents(
@@ -68,11 +69,13 @@ def submit_documents(
     chunk_size: int = CHUNK,
     progress: Callable[[int], None] | None = None,
     actors: Sequence[Actor] | None = None,
+    register: Register | None = None,
 ) -> Report:
     """Register every valid row; report an outcome for each row.
 
     `actors`, when given, names who submits each row (the HTTP API commits many claimants'
-    single submissions in one transaction); otherwise every row is the context's actor's."""
+    single submissions in one transaction); otherwise every row is the context's actor's.
+    `register`, when given, registers each prepared chunk (the HTTP API's intake process does)."""
     request_hash = _request_hash(rows) if idempotency_key else ""
     if idempotency_key:
         with store.read() as conn:
@@ -87,7 +90,7 @@ def submit_documents(
     for start in range(0, len(rows), chunk_size):
         chunk = rows[start : start + chunk_size]
         submitters = [same_actor] * len(chunk) if actors is None else [(a.role, a.id) for a in actors[start : start + chunk_size]]
-        report.outcomes += _submit_chunk(store, chunk, submitters, ctx)
+        report.outcomes += _submit_chunk(store, chunk, submitters, register or partial(register_prepared, store, ctx=ctx), ctx)
         if progress:
             progress(len(chunk))
 
@@ -97,11 +100,12 @@ def submit_documents(
     return report
 
 
-def _submit_chunk(store: Store, chunk: Sequence[SourceRow], submitters: list[tuple[str, str]], ctx: Context) -> list[RowOutcome]:
+def _submit_chunk(store: Store, chunk: Sequence[SourceRow], submitters: list[tuple[str, str]], register: Register,
+                  ctx: Context) -> list[RowOutcome]:
     day = ctx.stamp()[1]
     while True:
         try:
-            return register_prepared(store, day, prepare(store, chunk, day, submitters), ctx)
+            return register(day=day, items=prepare(store, chunk, day, submitters))
         except DayChanged as turned:  # midnight came between: prepare again for the new day
             day = turned.day
 
@@ -125,8 +129,7 @@ def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: 
         if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
             # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
             forward = (lodged, doc.region, str(doc.basis), affinity_hash(affinity_key, doc.region, doc.debtor.idn))
-        identity = doc.identity()
-        items.append(Prepared(number, identity, submitter, public, encode_fields(private), registration_rows(public, private, identity), forward))
+        items.append(Prepared(number, doc.identity(), submitter, public, encode_fields(private), forward))
     return items
 
 
@@ -145,6 +148,7 @@ def _register_into(writer: Writer, store: Store, day: dt.date, items: Sequence[I
     events = []
     ops: list[Op] = []
     actors: dict[tuple[str, str], Actor] = {}
+    parties: set[tuple[str, str]] = set()
     for item in items:
         if not isinstance(item, Prepared):
             outcomes.append(item)
@@ -156,7 +160,13 @@ def _register_into(writer: Writer, store: Store, day: dt.date, items: Sequence[I
             continue
         doc_id = writer.next_document_id()
         actor = actors.get(item.actor) or actors.setdefault(item.actor, Actor(*item.actor))
-        ops += registration_ops(item.rows, doc_id, writer.size + len(events), at)
+        rows = registration_rows(item.public, canonical.decode_trusted(item.fields), item.identity)  # type: ignore[arg-type]
+        for op in registration_ops(rows, doc_id, writer.size + len(events), at):
+            if isinstance(op, Insert) and op.ignore_existing:  # a party's row: once per chunk does what each time would
+                if (op.table.name, op.row["idn"]) in parties:
+                    continue
+                parties.add((op.table.name, op.row["idn"]))
+            ops.append(op)
         events.append(document_registered_encoded(at, actor, doc_id, item.public, item.fields, ctx.salt()))
         if item.forward is not None:
             origin, target, basis, key = item.forward

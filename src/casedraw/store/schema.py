@@ -5,7 +5,7 @@ tables (`api_tokens`, `accounts`, `sessions`) of the HTTP API."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, LargeBinary, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -100,7 +100,9 @@ documents = Table(
     Index("ix_documents_region_status", "region", "status"),
     Index("ix_documents_status_channel", "status", "channel"),
     # A bailiff's open proceedings (redistribution), and against one debtor (affinity ends with the last).
-    Index("ix_documents_assigned_to_affinity", "assigned_to", "affinity"),
+    # Only drawn documents: a new one would be entered under its random affinity key, at a random place.
+    Index("ix_documents_assigned_to_affinity", "assigned_to", "affinity",
+          sqlite_where=text("assigned_to IS NOT NULL"), postgresql_where=text("assigned_to IS NOT NULL")),
 )
 
 rounds = Table(

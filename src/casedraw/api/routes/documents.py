@@ -168,7 +168,7 @@ def bulk_answer(principal: Principal, request: Request, rows: list[tuple[int, di
                 idempotency_key: str | None) -> bytes:
     try:
         report = submit_documents(store_of(request), rows, acting(principal), idempotency_key=_scoped_key(principal, idempotency_key),
-                                  chunk_size=BULK_LIMIT)
+                                  chunk_size=BULK_LIMIT, register=request.app.state.batcher.register_prepared)
     except IdempotencyConflict:
         raise _reused_key() from None
     counts = report.counts()
