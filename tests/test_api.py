@@ -384,3 +384,24 @@ def test_openapi_schema_is_3_1_with_examples(db_url):
         assert spec["components"]["schemas"]["DocumentIn"]["examples"]
         assert "application/problem+json" in spec["paths"]["/api/v1/documents"]["post"]["responses"]["422"]["content"]
         assert today().year >= 2026
+
+
+def test_a_bulk_body_valid_as_a_whole_reads_as_it_would_item_by_item():
+    """Valid bodies take a one-pass validation; it must give the rows the item-by-item reading gives."""
+    import orjson
+
+    from casedraw.api.routes.documents import _item_by_item, bulk_rows
+    from casedraw.services.access import Principal
+
+    bank = Principal(Role.CLAIMANT, BANK_BIN, "t-1")
+    items = [document_row(n) for n in range(4)]
+    items[1]["amount_kzt"] = None  # explicit nulls are dropped as model_dump(exclude_none=True) drops them
+    items[2]["external_ref"] = "loan 42"
+    items[3]["claimant_idn"] = OTHER_BANK  # not the caller's: refused either way
+    raw = orjson.dumps({"documents": items})
+    rows = bulk_rows(bank, raw)
+    assert rows == _item_by_item(bank, items)
+    assert "amount_kzt" not in rows[1][1] and rows[2][1]["external_ref"] == "loan 42"
+    assert [e.field for e in rows[3][1]] == ["claimant_idn"]
+    broken = orjson.dumps({"documents": [*items, {"claimant_kind": 7}]})  # invalid as a whole: item by item
+    assert bulk_rows(bank, broken)[:4] == rows

@@ -222,3 +222,10 @@ def test_documents_forwarded_on_intake_project_as_a_rebuild_would(store, ctx):
     snapshot = store.projection_snapshot()
     store.rebuild()
     assert store.projection_snapshot() == snapshot
+
+
+def test_default_salts_are_sixteen_fresh_bytes_each():
+    salt = Context(ctx_actor := fixed_context().actor).salt
+    salts = [salt() for _ in range(1_000)]  # several refills of the buffer
+    assert {len(s) for s in salts} == {16} and len(set(salts)) == 1_000
+    assert Context(ctx_actor).salt() not in salts

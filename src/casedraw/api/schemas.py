@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import NotRequired, TypedDict
 
 from casedraw.domain.model import Basis, Category, ClaimantKind, DocumentKind
 from casedraw.domain.procedures import Decision, Grounds, LicenceAction
@@ -45,6 +46,24 @@ class DocumentIn(Strict):
         "issuing_body": "District court No. 2 of Almaty", "doc_number": "2-00017/2026", "doc_date": "2026-10-01",
         "basis": "debtor_residence", "region": "KZ-75", "category": "recovery_entity", "amount_kzt": "250000.00",
     }]})
+
+
+def _as_typed_dict(model: type[BaseModel], name: str) -> Any:
+    """A TypedDict with the model's fields and constraints: validated straight to plain dicts, with no
+    model objects between (a bulk body holds ten thousand), and no second list of fields to keep."""
+    fields = {}
+    for field, info in model.model_fields.items():
+        checked = Annotated[(info.annotation, *info.metadata)]  # type: ignore[valid-type]
+        fields[field] = checked if info.is_required() else NotRequired[checked]  # type: ignore[valid-type]
+    typed = TypedDict(name, fields)  # type: ignore[operator]
+    typed.__pydantic_config__ = ConfigDict(extra="forbid")
+    return typed
+
+
+_DOCUMENT_FIELDS = _as_typed_dict(DocumentIn, "DocumentFields")
+BulkIn = TypedDict("BulkIn", {"documents": Annotated[list[_DOCUMENT_FIELDS], Field(min_length=1, max_length=BULK_LIMIT)]})  # type: ignore[valid-type]
+BulkIn.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+BULK_IN = TypeAdapter(BulkIn)  # a whole bulk body, from its JSON bytes
 
 
 class FieldErrorOut(BaseModel):

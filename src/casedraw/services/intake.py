@@ -19,6 +19,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, NamedTuple
 
+from casedraw.domain.errors import FieldError
 from casedraw.domain.model import Document, parse_document
 from casedraw.domain.routing import Channel, route
 from casedraw.io.tabular import SourceRow
@@ -26,7 +27,7 @@ from casedraw.ledger import canonical
 from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered_encoded, encode_fields, registration_parts
 from casedraw.services import Context
 from casedraw.services.reports import Report, RowOutcome
-from casedraw.store.projections import Insert, Op, project, registration_ops, registration_rows
+from casedraw.store.projections import Insert, Op, project, registration_ops
 from casedraw.store.repository import Store, Writer
 
 CHUNK = 5_000
@@ -53,6 +54,7 @@ class Prepared(NamedTuple):
     actor: tuple[str, str]  # role, id of who submits it
     public: dict[str, Any]  # registration_parts' public half
     fields: bytes  # the private half, encoded (and so cheap to hand to another process)
+    parties: tuple[str, str]  # the claimant's and the debtor's party type, as parsing found them
     forward: tuple[str, str, str, str] | None  # from, to, basis, affinity: lodged with another region's chamber
 
 
@@ -111,7 +113,7 @@ def _submit_chunk(store: Store, chunk: Sequence[SourceRow], submitters: list[tup
 
 
 def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: Sequence[tuple[str, str]]) -> list[Item]:
-    """Parse, identify, route and weigh each row as registered on `day`; submitters[i] submits chunk[i]."""
+    """Parse, identify, route and weigh each row as registered on `day`; submitters[i] (role, id) submits chunk[i]."""
     config, draw_config, affinity_key = store.intake_settings(day)
     config.check_covers(day)
     items: list[Item] = []
@@ -129,7 +131,8 @@ def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: 
         if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
             # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
             forward = (lodged, doc.region, str(doc.basis), affinity_hash(affinity_key, doc.region, doc.debtor.idn))
-        items.append(Prepared(number, doc.identity(), submitter, public, encode_fields(private), forward))
+        parties = (str(doc.claimant.type), str(doc.debtor.type))
+        items.append(Prepared(number, doc.identity(), submitter, public, encode_fields(private), parties, forward))
     return items
 
 
@@ -160,8 +163,8 @@ def _register_into(writer: Writer, store: Store, day: dt.date, items: Sequence[I
             continue
         doc_id = writer.next_document_id()
         actor = actors.get(item.actor) or actors.setdefault(item.actor, Actor(*item.actor))
-        rows = registration_rows(item.public, canonical.decode_trusted(item.fields), item.identity)  # type: ignore[arg-type]
-        for op in registration_ops(rows, doc_id, writer.size + len(events), at):
+        fields = canonical.decode_trusted(item.fields)
+        for op in registration_ops(item.public, fields, item.identity, doc_id, writer.size + len(events), at, item.parties):  # type: ignore[arg-type]
             if isinstance(op, Insert) and op.ignore_existing:  # a party's row: once per chunk does what each time would
                 if (op.table.name, op.row["idn"]) in parties:
                     continue
@@ -181,7 +184,7 @@ def _register_into(writer: Writer, store: Store, day: dt.date, items: Sequence[I
 
 def affinity_hash(key: bytes, region: str, debtor_idn: str) -> str:
     """Links documents against one debtor in one region without revealing who the debtor is."""
-    return hmac.new(key, f"{region}:{debtor_idn}".encode("ascii"), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, f"{region}:{debtor_idn}".encode("ascii"), "sha256").hex()[:32]
 
 
 def _request_hash(rows: Sequence[SourceRow]) -> str:
