@@ -291,6 +291,45 @@ def test_people_log_in_and_out(db_url):
             _problem(w.client.post("/api/v1/auth/login", json={"username": "aigerim", "password": "correct horse battery"}), 401)
 
 
+def test_wrong_passwords_lock_an_account_for_a_while(db_url):
+    from casedraw.services.access import LOCK_AFTER, unlock_account
+
+    def log_in(password: str) -> int:
+        return w.client.post("/api/v1/auth/login", json={"username": "aigerim", "password": password}).status_code
+
+    def locked_until() -> str | None:
+        with w.store.read() as conn:
+            return conn.execute(select(schema.accounts.c.locked_until).where(schema.accounts.c.username == "aigerim")).scalar_one()
+
+    def lock_ends() -> None:  # as if its time had passed
+        with w.store.engine.begin() as conn:
+            conn.execute(schema.accounts.update().values(locked_until="2000-01-01T00:00:00.000000Z"))
+
+    with api_world(db_url) as w:
+        create_account(w.store, "aigerim", "correct horse battery", "commission", "cm-75")
+        assert [log_in("wrong password!") for _ in range(LOCK_AFTER - 1)] == [401] * (LOCK_AFTER - 1)
+        assert log_in("correct horse battery") == 200  # four wrong ones lock nothing, and the right one starts the count again
+        assert [log_in("wrong password!") for _ in range(LOCK_AFTER)] == [401] * LOCK_AFTER
+        first_lock = locked_until()
+        assert first_lock is not None
+        refused = w.client.post("/api/v1/auth/login", json={"username": "aigerim", "password": "correct horse battery"})
+        assert refused.status_code == 401 and "locked" in refused.json()["detail"]  # the right password, while locked
+        assert log_in("wrong password!") == 401 and locked_until() == first_lock  # guesses during a lock don't lengthen it
+        lock_ends()
+        assert log_in("wrong password!") == 401  # the first wrong one after a lock: locked again, twice as long
+        assert log_in("correct horse battery") == 401
+        unlock_account(w.store, "aigerim")
+        assert log_in("correct horse battery") == 200 and locked_until() is None
+
+
+def test_lockouts_double_up_to_a_day():
+    from casedraw.services.access import lockout
+
+    assert [lockout(n) for n in range(5)] == [None] * 5
+    assert [lockout(n).total_seconds() / 60 for n in (5, 6, 7, 8)] == [15, 30, 60, 120]
+    assert lockout(12).total_seconds() == lockout(10_000).total_seconds() == 24 * 3600
+
+
 def test_logout_ends_a_remembered_session_at_once(db_url):
     with api_world(db_url) as w:
         create_account(w.store, "daniyar", "correct horse battery", "auditor", "au-9")

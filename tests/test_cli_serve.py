@@ -10,11 +10,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from factories import BANK_BIN, bailiff_row, document_row
 from test_cli import CASEDRAW, run, write_csv
 
 from casedraw.domain.model import BAILIFF_COLUMNS, OPTIONAL_BAILIFF_COLUMNS
-from casedraw.services.access import authenticate_token, log_in
+from casedraw.services.access import AccessRefused, authenticate_token, log_in
 from casedraw.store.repository import Store
 
 
@@ -57,6 +58,15 @@ def test_accounts_from_the_command_line(db_url):
     assert made.returncode == 0, made.stderr
     token, _ = _with_store(db_url, lambda store: log_in(store, "aigerim", "correct horse battery"))
     assert _with_store(db_url, lambda store: authenticate_token(store, token)).subject == "cm-75"
+    for _ in range(5):
+        with pytest.raises(AccessRefused):
+            _with_store(db_url, lambda store: log_in(store, "aigerim", "wrong password!"))
+    with pytest.raises(AccessRefused, match="locked"):
+        _with_store(db_url, lambda store: log_in(store, "aigerim", "correct horse battery"))
+    assert run("account", "unlock", "aigerim", db=db_url).returncode == 0
+    assert _with_store(db_url, lambda store: log_in(store, "aigerim", "correct horse battery"))
+    unknown = run("account", "unlock", "nobody", db=db_url)
+    assert unknown.returncode == 2 and "username:" in unknown.stderr
     assert run("account", "disable", "aigerim", db=db_url).returncode == 0
     assert _with_store(db_url, lambda store: authenticate_token(store, token)) is None
 

@@ -21,6 +21,7 @@ from casedraw.services.access import (
     disable_account,
     list_tokens,
     revoke_token,
+    unlock_account,
 )
 from casedraw.store.db import database_url
 from casedraw.store.repository import Store
@@ -116,6 +117,13 @@ def account_create(
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
     _granting(db, lambda store: create_account(store, username, password, role, subject))
     console.print(f"account {username} ({role} {subject}) created")
+
+
+@account_app.command("unlock")
+def account_unlock(username: str, db: DbOption = None) -> None:
+    """Lift the lock that wrong passwords put on an account."""
+    _granting(db, lambda store: unlock_account(store, username))
+    console.print(f"account {username} unlocked")
 
 
 @account_app.command("disable")

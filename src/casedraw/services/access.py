@@ -197,20 +197,60 @@ def disable_account(store: Store, username: str) -> None:
 
 
 def log_in(store: Store, username: str, password: str) -> tuple[str, str]:
-    """A new session token and its expiry for the right password; AccessRefused otherwise."""
+    """A new session token and its expiry for the right password; AccessRefused otherwise.
+
+    Five wrong passwords in a row lock the account for 15 minutes, and each wrong one after a lock ends
+    for twice as long as the last (at most a day); while locked even the right password is refused. Every refusal says
+    the same and takes as long, so it tells nobody whether the name exists or the account is locked."""
     a = schema.accounts
-    with store.read() as conn:
-        row = conn.execute(select(a.c.password_hash, a.c.active).where(a.c.username == username)).one_or_none()
-    matches = _password_matches(password, row.password_hash if row is not None else _DUMMY_HASH)
-    if row is None or not matches or not row.active:
-        raise AccessRefused("username or password is wrong")
-    ident, secret, token = _new_secret()
     now = dt.datetime.now(dt.UTC)
+    with store.read() as conn:
+        row = conn.execute(select(a.c.password_hash, a.c.active, a.c.locked_until).where(a.c.username == username)).one_or_none()
+    matches = _password_matches(password, row.password_hash if row is not None else _DUMMY_HASH)
+    if row is None:
+        raise AccessRefused(_WRONG)
+    locked = row.locked_until is not None and row.locked_until > format_time(now)
+    if not matches and not locked:  # guesses during a lock don't lengthen it: nobody can keep an account shut
+        _count_failure(store, username, now)
+    if locked or not matches or not row.active:
+        raise AccessRefused(_WRONG)
+    ident, secret, token = _new_secret()
     expires = format_time(now + dt.timedelta(hours=SESSION_HOURS))
     with store.engine.begin() as conn:
+        conn.execute(update(a).where(a.c.username == username).values(failed_logins=0, locked_until=None))
         conn.execute(insert(schema.sessions).values(id=ident, secret_hash=_digest(secret), username=username,
                                                     created_at=format_time(now), expires_at=expires, revoked_at=None))
     return token, expires
+
+
+_WRONG = "username or password is wrong, or the account is locked after too many wrong passwords"
+LOCK_AFTER = 5  # wrong passwords in a row
+LOCK_FIRST = dt.timedelta(minutes=15)
+LOCK_LONGEST = dt.timedelta(days=1)
+
+
+def lockout(failures: int) -> dt.timedelta | None:
+    """How long an account is locked after this many wrong passwords in a row."""
+    if failures < LOCK_AFTER:
+        return None
+    return min(LOCK_FIRST * 2 ** min(failures - LOCK_AFTER, 16), LOCK_LONGEST)
+
+
+def _count_failure(store: Store, username: str, now: dt.datetime) -> None:
+    a = schema.accounts
+    with store.engine.begin() as conn:  # one statement counts, so concurrent guesses are all counted
+        failures = conn.execute(update(a).where(a.c.username == username).values(failed_logins=a.c.failed_logins + 1)
+                                .returning(a.c.failed_logins)).scalar_one()
+        if (locked_for := lockout(failures)) is not None:
+            conn.execute(update(a).where(a.c.username == username).values(locked_until=format_time(now + locked_for)))
+
+
+def unlock_account(store: Store, username: str) -> None:
+    """Lift a lockout (an operator, once the person is known to be who they say)."""
+    a = schema.accounts
+    with store.engine.begin() as conn:
+        if not conn.execute(update(a).where(a.c.username == username).values(failed_logins=0, locked_until=None)).rowcount:
+            raise AccessRefused(f"username: {username} does not exist")
 
 
 def log_out(store: Store, principal: Principal) -> None:

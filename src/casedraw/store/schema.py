@@ -310,6 +310,8 @@ accounts = Table(
     Column("subject", String(64), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", String(32), nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),  # wrong passwords since the last right one
+    Column("locked_until", String(32)),  # no login before this time, even with the right password
 )
 
 sessions = Table(
