@@ -3,6 +3,7 @@ operations. Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -16,6 +17,7 @@ from starlette.testclient import TestClient
 from casedraw.api.app import create_app
 from casedraw.api.observability import JsonFormatter
 from casedraw.api.security import StoreTokens
+from casedraw.domain.errors import FieldError
 from casedraw.ledger.checkpoint import NoteVerifier, open_checkpoint
 from casedraw.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from casedraw.ledger.receipts import check_receipt
@@ -245,6 +247,25 @@ def test_chamber_head_suspends_only_himself(db_url):
         body = {"suspended": True, "reason": "a relative's case"}
         _problem(w.client.post("/api/v1/bailiffs/PB-00001/suspension", headers=w.headers("chamber_head"), json=body), 403, "actor")
         assert w.client.post("/api/v1/bailiffs/PB-00000/suspension", headers=w.headers("chamber_head"), json=body).status_code == 204
+
+
+def test_absence_refusals_name_the_request_s_fields_with_the_whole_reason(db_url):
+    with api_world(db_url) as w:
+        path, headers = f"/api/v1/bailiffs/{w.bailiff}/absences", w.headers("bailiff")
+        yesterday, later = (today() - dt.timedelta(days=1)).isoformat(), (today() + dt.timedelta(days=3)).isoformat()
+        back_dated = _problem(w.client.post(path, headers=headers, json={"start": yesterday, "end": later, "kind": "leave"}), 422, "start")
+        assert back_dated["errors"] == [{"field": "start", "reason": f"{yesterday} is before today ({today()}); absences cannot be back-dated"}]
+        assert back_dated["detail"] == f"start: {yesterday} is before today ({today()}); absences cannot be back-dated"
+        upside_down = w.client.post(path, headers=headers, json={"start": later, "end": today().isoformat(), "kind": "leave"})
+        assert [e["field"] for e in _problem(upside_down, 422)["errors"]] == ["end"]
+
+
+def test_a_reason_holding_a_semicolon_stays_whole():
+    from casedraw.api.problems import field_errors
+
+    assert field_errors("from: 2026-01-01 is before today (2026-12-01); absences cannot be back-dated; to: too long") == [
+        FieldError("from", "2026-01-01 is before today (2026-12-01); absences cannot be back-dated"), FieldError("to", "too long")]
+    assert field_errors("no field here; nor here") == []
 
 
 # --- authentication ------------------------------------------------------------------------------

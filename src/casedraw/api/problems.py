@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -71,20 +71,24 @@ def problem_response(request: Request | None, status: int, detail: str = "", err
 
 
 def field_errors(message: str) -> list[FieldError]:
-    """Services refuse with "field: reason[; field: reason]"; split that into named errors."""
-    out = []
+    """Services refuse with "field: reason[; field: reason]"; split that into named errors. A part that
+    names no field ("…; absences cannot be back-dated") belongs to the reason before it."""
+    out: list[FieldError] = []
     for part in message.split("; "):
         name, sep, reason = part.partition(": ")
         if sep and name and " " not in name:
             out.append(FieldError(name, reason))
+        elif out:
+            out[-1] = FieldError(out[-1].field, f"{out[-1].reason}; {part}")
     return out
 
 
-def refusal(message: str) -> Problem:
-    """A service's refusal: 403 when it is about who acts, 422 when about what was asked."""
-    errors = field_errors(message)
+def refusal(message: str, names: Mapping[str, str] | None = None) -> Problem:
+    """A service's refusal: 403 when it is about who acts, 422 when about what was asked. `names` maps
+    the service's name of a field to the request's, where the two differ."""
+    errors = [FieldError(names.get(e.field, e.field), e.reason) for e in field_errors(message)] if names else field_errors(message)
     status = 403 if errors and errors[0].field == "actor" else 422
-    return Problem(status, message, errors=errors)
+    return Problem(status, "; ".join(map(str, errors)) if names and errors else message, errors=errors)
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -4,13 +4,15 @@ members, paragraph 12 applications and decisions, proceedings after the draw, co
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
 from casedraw.api.deps import API_PREFIX, acting, store_of
-from casedraw.api.problems import Problem
+from casedraw.api.problems import Problem, refusal
 from casedraw.api.schemas import (
     MAX_ID,
     AbsenceChange,
@@ -123,16 +125,27 @@ def absences(licence: Licence, request: Request,
             for r in rows]
 
 
+@contextmanager
+def _absence_fields() -> Iterator[None]:
+    """The service names an absence's dates from and to, as the command line does; the API, start and end."""
+    try:
+        yield
+    except proc.ProcedureRefused as exc:
+        raise refusal(str(exc), {"from": "start", "to": "end"}) from None
+
+
 @router.post("/bailiffs/{licence}/absences", tags=["absences"], status_code=201, response_model=Created, summary="Record an absence")
 def add_absence(licence: Licence, body: AbsenceIn, request: Request,
                 principal: Annotated[Principal, Depends(Access.of(*ABSENCE_ROLES))]) -> dict[str, int]:
-    return {"id": proc.record_absence(store_of(request), acting(principal), licence, body.start, body.end, body.kind, body.note)}
+    with _absence_fields():
+        return {"id": proc.record_absence(store_of(request), acting(principal), licence, body.start, body.end, body.kind, body.note)}
 
 
 @router.put("/absences/{absence}", tags=["absences"], status_code=204, summary="Change an absence's dates")
 def change_absence(absence: Number, body: AbsenceChange, request: Request,
                    principal: Annotated[Principal, Depends(Access.of(*ABSENCE_ROLES))]) -> Response:
-    proc.change_absence(store_of(request), acting(principal), absence, body.start, body.end, body.note)
+    with _absence_fields():
+        proc.change_absence(store_of(request), acting(principal), absence, body.start, body.end, body.note)
     return Response(status_code=204)
 
 
