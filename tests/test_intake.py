@@ -246,3 +246,46 @@ def test_the_duplicate_check_is_planned_for_its_values_however_often_it_runs(sto
         plans = conn.execute(text("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE :lookup"),
                              {"lookup": "%FROM documents%identity IN%"}).all()
     assert plans and all(generic == 0 and custom > 0 for generic, custom in plans)
+
+
+@pytest.mark.parametrize("same_body", [True, False])
+def test_one_idempotency_key_from_two_processes_at_once_registers_one_request(db_url, ctx, same_body, monkeypatch):
+    """Both requests find no answer under the key before they start (a barrier holds each until the other
+    has looked); the registering transaction looks again under the log lock, so the second gets the
+    first's answer, or is refused for another body."""
+    import casedraw.services.intake as intake
+
+    both_looked = threading.Barrier(2)
+
+    def prepare_when_both_looked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        both_looked.wait(timeout=30)
+        return real_prepare(*args, **kwargs)
+
+    real_prepare = intake.prepare
+    monkeypatch.setattr(intake, "prepare", prepare_when_both_looked)
+    stores = [Store.open(db_url) for _ in range(2)]
+    try:
+        from casedraw.services.setup import initialise
+        initialise(stores[0], ctx)
+        bodies = [numbered([document_row(0), document_row(1)]), numbered([document_row(0 if same_body else 2), document_row(1 if same_body else 3)])]
+        answers: list[object] = [None, None]
+
+        def run(i: int) -> None:
+            try:
+                answers[i] = submit_documents(stores[i], bodies[i], fixed_context(), idempotency_key="bank-batch-7").outcomes
+            except IdempotencyConflict as exc:
+                answers[i] = exc
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert document_count(stores[0]) == 2
+        if same_body:
+            assert answers[0] == answers[1] and [o.status for o in answers[0]] == ["accepted", "accepted"]  # type: ignore[union-attr]
+        else:
+            assert sorted(type(a).__name__ for a in answers) == ["IdempotencyConflict", "list"]
+    finally:
+        for s in stores:
+            s.close()

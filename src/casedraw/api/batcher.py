@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from casedraw.domain.errors import FieldError
 from casedraw.ledger.events import Actor
 from casedraw.services import Context
-from casedraw.services.intake import INTAKE, DayChanged, Item, register_prepared, submit_documents
+from casedraw.services.intake import INTAKE, DayChanged, IdempotencyConflict, IdempotencyKey, Item, register_prepared, submit_documents
 from casedraw.services.reports import RowOutcome
 from casedraw.store.repository import NotInitialised, Store
 
@@ -42,7 +42,7 @@ Rows = Sequence[tuple[int, dict[str, object]]]
 class Registrar(Protocol):
     def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]: ...
 
-    def register_prepared(self, day: dt.date, items: list[Item]) -> list[RowOutcome]: ...
+    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None) -> list[RowOutcome]: ...
 
     def close(self) -> None: ...
 
@@ -56,8 +56,8 @@ class InThread:
     def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]:
         return submit_documents(self._store, rows, Context(actors[0]), actors=actors).outcomes
 
-    def register_prepared(self, day: dt.date, items: list[Item]) -> list[RowOutcome]:
-        return register_prepared(self._store, day, items, Context(INTAKE))
+    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None) -> list[RowOutcome]:
+        return register_prepared(self._store, day, items, Context(INTAKE), key)
 
     def close(self) -> None:
         pass
@@ -81,8 +81,8 @@ class IntakeProcess:
     def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]:
         return self._exchange(("rows", list(rows), [(a.role, a.id) for a in actors]))
 
-    def register_prepared(self, day: dt.date, items: list[Item]) -> list[RowOutcome]:
-        return self._exchange(("prepared", day, items))
+    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None) -> list[RowOutcome]:
+        return self._exchange(("prepared", day, items, key))
 
     def _exchange(self, message: tuple[Any, ...]) -> list[RowOutcome]:
         request = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)  # before waiting for the child, which may be busy
@@ -95,6 +95,8 @@ class IntakeProcess:
         kind, text = rest  # nothing of the message was registered
         if kind == DayChanged.__name__:
             raise DayChanged(dt.date.fromisoformat(text))
+        if kind == IdempotencyConflict.__name__:
+            raise IdempotencyConflict(text)
         raise NotInitialised(text) if kind == NotInitialised.__name__ else RuntimeError(f"intake failed: {kind}: {text}")
 
     def close(self) -> None:
@@ -117,10 +119,12 @@ def _intake_process(url: str, conn: Connection) -> None:
             if message[0] == "rows":
                 outcomes = registrar.register(message[1], [Actor(role, ident) for role, ident in message[2]])
             else:
-                outcomes = registrar.register_prepared(message[1], message[2])
+                outcomes = registrar.register_prepared(*message[1:])
             answer: tuple[Any, ...] = ("ok", [_plain(o) for o in outcomes])
         except DayChanged as turned:  # the caller prepares the chunk again
             answer = ("error", DayChanged.__name__, turned.day.isoformat())
+        except IdempotencyConflict as exc:  # the key came with another request: the caller's answer, not a failure
+            answer = ("error", IdempotencyConflict.__name__, str(exc))
         except Exception as exc:  # nothing of the batch was registered; the parent tells each caller
             log.exception("intake batch failed")
             answer = ("error", type(exc).__name__, str(exc))
@@ -168,11 +172,11 @@ class SubmissionBatcher:
             assert self._registrar is not None
             self._registrar.close()
 
-    def register_prepared(self, day: dt.date, items: list[Item]) -> list[RowOutcome]:
+    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None) -> list[RowOutcome]:
         """Register a prepared chunk (a bulk submission's) with the writer single submissions use."""
         if self._registrar is None:
             raise RuntimeError("the intake writer is not running")
-        return self._registrar.register_prepared(day, items)
+        return self._registrar.register_prepared(day, items, key)
 
     async def submit(self, row: dict[str, object], actor: Actor) -> RowOutcome:
         if self._thread is None:

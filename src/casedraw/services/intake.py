@@ -59,7 +59,7 @@ class Prepared(NamedTuple):
 
 
 Item = Prepared | RowOutcome  # a row refused while preparing is already its outcome
-Register = Callable[..., list[RowOutcome]]  # (day=, items=): registers a chunk prepared for that day, as register_prepared
+Register = Callable[..., list[RowOutcome]]  # (day=, items=, key=): registers a chunk prepared for that day, as register_prepared
 
 
 def submit_documents(
@@ -78,36 +78,51 @@ def submit_documents(
     `actors`, when given, names who submits each row (the HTTP API commits many claimants'
     single submissions in one transaction); otherwise every row is the context's actor's.
     `register`, when given, registers each prepared chunk (the HTTP API's intake process does)."""
-    request_hash = _request_hash(rows) if idempotency_key else ""
-    if idempotency_key:
+    key = (idempotency_key, _request_hash(rows)) if idempotency_key else None
+    if key is not None:
         with store.read() as conn:
-            stored = store.idempotent_response(conn, idempotency_key)
+            stored = store.idempotent_response(conn, key[0])
         if stored is not None:
-            if stored[0] != request_hash:
-                raise IdempotencyConflict(f"idempotency_key: {idempotency_key!r} was already used for a different request")
-            return Report([RowOutcome.from_json(o) for o in json.loads(stored[1])])
+            return Report(_answered(key, stored))
 
+    # A request of one chunk keeps its answer in the transaction that registers it, under the log lock:
+    # two requests with one key, even from two processes, cannot both register.
+    answered_in_chunk = key if len(rows) <= chunk_size else None
     same_actor = (ctx.actor.role, ctx.actor.id)
     report = Report()
     for start in range(0, len(rows), chunk_size):
         chunk = rows[start : start + chunk_size]
         submitters = [same_actor] * len(chunk) if actors is None else [(a.role, a.id) for a in actors[start : start + chunk_size]]
-        report.outcomes += _submit_chunk(store, chunk, submitters, register or partial(register_prepared, store, ctx=ctx), ctx)
+        report.outcomes += _submit_chunk(store, chunk, submitters, register or partial(register_prepared, store, ctx=ctx), ctx,
+                                         answered_in_chunk)
         if progress:
             progress(len(chunk))
 
-    if idempotency_key:
-        response = json.dumps([o.to_json() for o in report.outcomes], ensure_ascii=False)
-        store.remember_response(idempotency_key, request_hash, response, ctx.stamp()[0])
+    if key is not None and answered_in_chunk is None:
+        store.remember_response(key[0], key[1], _response(report.outcomes), ctx.stamp()[0])
     return report
 
 
+IdempotencyKey = tuple[str, str]  # the key, and the hash of the request it came with
+
+
+def _answered(key: IdempotencyKey, stored: tuple[str, str]) -> list[RowOutcome]:
+    """The outcomes stored for an idempotency key, if it came with this request."""
+    if stored[0] != key[1]:
+        raise IdempotencyConflict(f"idempotency_key: {key[0]!r} was already used for a different request")
+    return [RowOutcome.from_json(o) for o in json.loads(stored[1])]
+
+
+def _response(outcomes: Sequence[RowOutcome]) -> str:
+    return json.dumps([o.to_json() for o in outcomes], ensure_ascii=False)
+
+
 def _submit_chunk(store: Store, chunk: Sequence[SourceRow], submitters: list[tuple[str, str]], register: Register,
-                  ctx: Context) -> list[RowOutcome]:
+                  ctx: Context, key: IdempotencyKey | None) -> list[RowOutcome]:
     day = ctx.stamp()[1]
     while True:
         try:
-            return register(day=day, items=prepare(store, chunk, day, submitters))
+            return register(day=day, items=prepare(store, chunk, day, submitters), key=key)
         except DayChanged as turned:  # midnight came between: prepare again for the new day
             day = turned.day
 
@@ -136,10 +151,17 @@ def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: 
     return items
 
 
-def register_prepared(store: Store, day: dt.date, items: Sequence[Item], ctx: Context) -> list[RowOutcome]:
-    """Register a prepared chunk in one transaction, in order; ctx gives the clock and the salts."""
+def register_prepared(store: Store, day: dt.date, items: Sequence[Item], ctx: Context,
+                      key: IdempotencyKey | None = None) -> list[RowOutcome]:
+    """Register a prepared chunk in one transaction, in order; ctx gives the clock and the salts. With an
+    idempotency key, the answer already given to it, or this one, kept with the registration."""
     with store.write() as writer:
-        return _register_into(writer, store, day, items, ctx)
+        if key is not None and (stored := store.idempotent_response(writer.conn, key[0])) is not None:
+            return _answered(key, stored)
+        outcomes = _register_into(writer, store, day, items, ctx)
+        if key is not None:
+            store.remember_response_in(writer.conn, key[0], key[1], _response(outcomes), writer.stamp(ctx)[0])
+        return outcomes
 
 
 def _register_into(writer: Writer, store: Store, day: dt.date, items: Sequence[Item], ctx: Context) -> list[RowOutcome]:

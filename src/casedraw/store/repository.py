@@ -245,8 +245,13 @@ class Store:
 
     def remember_response(self, key: str, request_hash: str, response: str, at: str) -> None:
         with self.engine.begin() as conn:
-            row = {"key": key, "request_hash": request_hash, "response": response, "created_at": at}
-            conn.execute(insert_ignoring_existing(conn, schema.idempotency), [row])
+            self.remember_response_in(conn, key, request_hash, response, at)
+
+    @staticmethod
+    def remember_response_in(conn: Connection, key: str, request_hash: str, response: str, at: str) -> None:
+        """The answer to an idempotency key, kept in the caller's transaction; the first one stays."""
+        row = {"key": key, "request_hash": request_hash, "response": response, "created_at": at}
+        conn.execute(insert_ignoring_existing(conn, schema.idempotency), [row])
 
     def events(self, start: int = 0, batch: int = 10_000) -> Iterator[tuple[int, Event]]:
         """Every event from `start` on, in log order, read in batches."""
