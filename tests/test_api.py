@@ -175,6 +175,27 @@ def test_idempotency_key_repeats_the_answer_and_refuses_another_body(db_url):
         assert other.status_code == 201
 
 
+def test_idempotency_answers_hold_when_the_first_look_misses(db_url, monkeypatch):
+    """The routes look for an earlier answer before queueing; another process may store one just after.
+    The writer looks again under the log lock: the same answer, or 422 for another body."""
+    from casedraw.api.routes import documents
+
+    monkeypatch.setattr(documents, "_stored_answer", lambda store, key: None)
+    with api_world(db_url) as w:
+        before = _documents(w)
+        single = {"Idempotency-Key": "late-1", **w.headers("claimant")}
+        one = w.client.post("/api/v1/documents", headers=single, json=document_row(960))
+        repeat = w.client.post("/api/v1/documents", headers=single, json=document_row(960))
+        assert one.status_code == repeat.status_code == 201 and one.json() == repeat.json()
+        _problem(w.client.post("/api/v1/documents", headers=single, json=document_row(961)), 422, "Idempotency-Key")
+        bulk = {"Idempotency-Key": "late-2", **w.headers("claimant")}
+        first = w.client.post("/api/v1/documents/bulk", headers=bulk, json={"documents": [document_row(962)]})
+        again = w.client.post("/api/v1/documents/bulk", headers=bulk, json={"documents": [document_row(962)]})
+        assert first.json() == again.json() and first.json()["accepted"] == 1
+        _problem(w.client.post("/api/v1/documents/bulk", headers=bulk, json={"documents": [document_row(963)]}), 422, "Idempotency-Key")
+        assert _documents(w) == before + 2
+
+
 # --- scope and personal data ---------------------------------------------------------------------
 
 

@@ -289,3 +289,48 @@ def test_one_idempotency_key_from_two_processes_at_once_registers_one_request(db
     finally:
         for s in stores:
             s.close()
+
+
+@pytest.mark.parametrize("same_document", [True, False])
+def test_single_submissions_with_one_key_from_two_processes_register_once(db_url, ctx, same_document, monkeypatch):
+    """As the API's group commit registers single submissions: each row with its own key, answered in
+    the registering transaction. Both writers are held until each has prepared its row."""
+    import casedraw.services.intake as intake
+
+    both_prepared = threading.Barrier(2)
+
+    def prepare_then_wait(*args, **kwargs):  # type: ignore[no-untyped-def]
+        items = real_prepare(*args, **kwargs)
+        both_prepared.wait(timeout=30)
+        return items
+
+    real_prepare = intake.prepare
+    monkeypatch.setattr(intake, "prepare", prepare_then_wait)
+    stores = [Store.open(db_url) for _ in range(2)]
+    try:
+        from casedraw.services.setup import initialise
+        initialise(stores[0], ctx)
+        bank = fixed_context("claimant", "940140000385").actor
+        rows = [[(0, document_row(5))], [(0, document_row(5 if same_document else 6))]]
+        fingerprints = ["f-5", "f-5" if same_document else "f-6"]
+        answers: list[list[object]] = [[], []]
+
+        def run(i: int) -> None:
+            key = ("claimant:940140000385:order-1", fingerprints[i])
+            answers[i] = submit_documents(stores[i], rows[i], fixed_context(), actors=[bank], keys=[key]).outcomes
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert document_count(stores[0]) == 1
+        (first,), (second,) = sorted(answers, key=lambda a: a[0].status)  # type: ignore[attr-defined]
+        assert first.status == "accepted"  # type: ignore[attr-defined]
+        if same_document:
+            assert second == first  # the stored answer, not "duplicate"
+        else:
+            assert second.status == "rejected" and second.errors[0].field == "Idempotency-Key"  # type: ignore[attr-defined]
+    finally:
+        for s in stores:
+            s.close()

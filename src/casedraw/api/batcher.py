@@ -37,12 +37,14 @@ from casedraw.store.repository import NotInitialised, Store
 log = logging.getLogger("casedraw.api.batcher")
 _STOP = object()
 Rows = Sequence[tuple[int, dict[str, object]]]
+Keys = Sequence[IdempotencyKey | None]  # each row's own idempotency key, if any
 
 
 class Registrar(Protocol):
-    def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]: ...
+    def register(self, rows: Rows, actors: Sequence[Actor], keys: Keys) -> list[RowOutcome]: ...
 
-    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None) -> list[RowOutcome]: ...
+    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None,
+                          item_keys: Keys | None = None) -> list[RowOutcome]: ...
 
     def close(self) -> None: ...
 
@@ -53,11 +55,12 @@ class InThread:
     def __init__(self, store: Store):
         self._store = store
 
-    def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]:
-        return submit_documents(self._store, rows, Context(actors[0]), actors=actors).outcomes
+    def register(self, rows: Rows, actors: Sequence[Actor], keys: Keys) -> list[RowOutcome]:
+        return submit_documents(self._store, rows, Context(actors[0]), actors=actors, keys=keys).outcomes
 
-    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None) -> list[RowOutcome]:
-        return register_prepared(self._store, day, items, Context(INTAKE), key)
+    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None,
+                          item_keys: Keys | None = None) -> list[RowOutcome]:
+        return register_prepared(self._store, day, items, Context(INTAKE), key, item_keys)
 
     def close(self) -> None:
         pass
@@ -78,11 +81,12 @@ class IntakeProcess:
             raise RuntimeError(f"the intake process did not start: {ready}")
         self._exchanging = threading.Lock()
 
-    def register(self, rows: Rows, actors: Sequence[Actor]) -> list[RowOutcome]:
-        return self._exchange(("rows", list(rows), [(a.role, a.id) for a in actors]))
+    def register(self, rows: Rows, actors: Sequence[Actor], keys: Keys) -> list[RowOutcome]:
+        return self._exchange(("rows", list(rows), [(a.role, a.id) for a in actors], list(keys)))
 
-    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None) -> list[RowOutcome]:
-        return self._exchange(("prepared", day, items, key))
+    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None,
+                          item_keys: Keys | None = None) -> list[RowOutcome]:
+        return self._exchange(("prepared", day, items, key, item_keys))
 
     def _exchange(self, message: tuple[Any, ...]) -> list[RowOutcome]:
         request = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)  # before waiting for the child, which may be busy
@@ -117,7 +121,7 @@ def _intake_process(url: str, conn: Connection) -> None:
     while (message := pickle.loads(conn.recv_bytes())) is not None:
         try:
             if message[0] == "rows":
-                outcomes = registrar.register(message[1], [Actor(role, ident) for role, ident in message[2]])
+                outcomes = registrar.register(message[1], [Actor(role, ident) for role, ident in message[2]], message[3])
             else:
                 outcomes = registrar.register_prepared(*message[1:])
             answer: tuple[Any, ...] = ("ok", [_plain(o) for o in outcomes])
@@ -172,17 +176,20 @@ class SubmissionBatcher:
             assert self._registrar is not None
             self._registrar.close()
 
-    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None) -> list[RowOutcome]:
+    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None,
+                          item_keys: Keys | None = None) -> list[RowOutcome]:
         """Register a prepared chunk (a bulk submission's) with the writer single submissions use."""
         if self._registrar is None:
             raise RuntimeError("the intake writer is not running")
-        return self._registrar.register_prepared(day, items, key)
+        return self._registrar.register_prepared(day, items, key, item_keys)
 
-    async def submit(self, row: dict[str, object], actor: Actor) -> RowOutcome:
+    async def submit(self, row: dict[str, object], actor: Actor, key: IdempotencyKey | None = None) -> RowOutcome:
+        """Register one document in the next batch; `key`, its idempotency key and request hash, is
+        answered in the batch's transaction (register_prepared)."""
         if self._thread is None:
             raise RuntimeError("the intake writer is not running")
         done: Future[RowOutcome] = Future()
-        self._queue.put((row, actor, done))
+        self._queue.put((row, actor, key, done))
         return await asyncio.wrap_future(done)
 
     def _run(self) -> None:
@@ -205,14 +212,15 @@ class SubmissionBatcher:
             if stopping:
                 return
 
-    def _register(self, batch: list[tuple[dict[str, object], Actor, Future[RowOutcome]]]) -> None:
+    def _register(self, batch: list[tuple[dict[str, object], Actor, IdempotencyKey | None, Future[RowOutcome]]]) -> None:
         assert self._registrar is not None
         try:
-            outcomes = self._registrar.register([(i, row) for i, (row, _, _) in enumerate(batch)], [actor for _, actor, _ in batch])
+            outcomes = self._registrar.register([(i, row) for i, (row, *_) in enumerate(batch)], [actor for _, actor, _, _ in batch],
+                                                [key for _, _, key, _ in batch])
         except Exception as exc:  # nothing of the batch was registered: every caller learns it
             log.exception("intake batch failed", extra={"fields": {"documents": len(batch)}})
-            for _, _, done in batch:
+            for *_, done in batch:
                 done.set_exception(exc)
             return
-        for outcome, (_, _, done) in zip(outcomes, batch, strict=True):
+        for outcome, (*_, done) in zip(outcomes, batch, strict=True):
             done.set_result(outcome)

@@ -149,8 +149,8 @@ async def caller(request: Request) -> Principal | None:
 
 class KeyLocks:
     """One lock per idempotency key in use, so two requests with the same key in this process run one
-    after the other and the second finds the first's answer. (Across server processes the database
-    constraint on the key keeps the first answer; the second request's work is then not undone.)"""
+    after the other and the second finds the first's answer before queueing. (Across server processes
+    the writer looks for it again under the log lock: services.intake.register_prepared.)"""
 
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}

@@ -19,6 +19,8 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, NamedTuple
 
+from sqlalchemy import Connection
+
 from casedraw.domain.errors import FieldError
 from casedraw.domain.model import Document, parse_document
 from casedraw.domain.routing import Channel, route
@@ -71,12 +73,14 @@ def submit_documents(
     chunk_size: int = CHUNK,
     progress: Callable[[int], None] | None = None,
     actors: Sequence[Actor] | None = None,
+    keys: Sequence[IdempotencyKey | None] | None = None,
     register: Register | None = None,
 ) -> Report:
     """Register every valid row; report an outcome for each row.
 
     `actors`, when given, names who submits each row (the HTTP API commits many claimants'
-    single submissions in one transaction); otherwise every row is the context's actor's.
+    single submissions in one transaction); otherwise every row is the context's actor's. `keys`
+    then gives each row's own idempotency key, if any, answered as `idempotency_key` answers a request.
     `register`, when given, registers each prepared chunk (the HTTP API's intake process does)."""
     key = (idempotency_key, _request_hash(rows)) if idempotency_key else None
     if key is not None:
@@ -94,7 +98,7 @@ def submit_documents(
         chunk = rows[start : start + chunk_size]
         submitters = [same_actor] * len(chunk) if actors is None else [(a.role, a.id) for a in actors[start : start + chunk_size]]
         report.outcomes += _submit_chunk(store, chunk, submitters, register or partial(register_prepared, store, ctx=ctx), ctx,
-                                         answered_in_chunk)
+                                         answered_in_chunk, None if keys is None else keys[start : start + chunk_size])
         if progress:
             progress(len(chunk))
 
@@ -118,11 +122,11 @@ def _response(outcomes: Sequence[RowOutcome]) -> str:
 
 
 def _submit_chunk(store: Store, chunk: Sequence[SourceRow], submitters: list[tuple[str, str]], register: Register,
-                  ctx: Context, key: IdempotencyKey | None) -> list[RowOutcome]:
+                  ctx: Context, key: IdempotencyKey | None, item_keys: Sequence[IdempotencyKey | None] | None) -> list[RowOutcome]:
     day = ctx.stamp()[1]
     while True:
         try:
-            return register(day=day, items=prepare(store, chunk, day, submitters), key=key)
+            return register(day=day, items=prepare(store, chunk, day, submitters), key=key, item_keys=item_keys)
         except DayChanged as turned:  # midnight came between: prepare again for the new day
             day = turned.day
 
@@ -151,17 +155,45 @@ def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: 
     return items
 
 
-def register_prepared(store: Store, day: dt.date, items: Sequence[Item], ctx: Context,
-                      key: IdempotencyKey | None = None) -> list[RowOutcome]:
-    """Register a prepared chunk in one transaction, in order; ctx gives the clock and the salts. With an
-    idempotency key, the answer already given to it, or this one, kept with the registration."""
+def register_prepared(store: Store, day: dt.date, items: Sequence[Item], ctx: Context, key: IdempotencyKey | None = None,
+                      item_keys: Sequence[IdempotencyKey | None] | None = None) -> list[RowOutcome]:
+    """Register a prepared chunk in one transaction, in order; ctx gives the clock and the salts.
+
+    Idempotency keys are looked up and answered in the same transaction, under the log lock, so two
+    requests with one key register once even from two processes. `key` is the whole chunk's (a bulk
+    request): the answer already given to it, or this one, kept. `item_keys` are single submissions'
+    own, item by item: an item whose key has an answer gets it back (or, if the key came with another
+    document, a refusal naming Idempotency-Key) and is not registered again."""
     with store.write() as writer:
         if key is not None and (stored := store.idempotent_response(writer.conn, key[0])) is not None:
             return _answered(key, stored)
-        outcomes = _register_into(writer, store, day, items, ctx)
+        answered = _answered_items(writer.conn, store, items, item_keys) if item_keys is not None else {}
+        fresh = _register_into(writer, store, day, [item for i, item in enumerate(items) if i not in answered], ctx)
+        at = writer.stamp(ctx)[0]
         if key is not None:
-            store.remember_response_in(writer.conn, key[0], key[1], _response(outcomes), writer.stamp(ctx)[0])
+            store.remember_response_in(writer.conn, key[0], key[1], _response(fresh), at)
+        outcomes, registered = [], iter(fresh)
+        for i in range(len(items)):
+            outcome = answered[i] if i in answered else next(registered)
+            item_key = item_keys[i] if item_keys is not None else None
+            if item_key is not None and i not in answered and outcome.status != "rejected":
+                store.remember_response_in(writer.conn, item_key[0], item_key[1], _response([outcome]), at)
+            outcomes.append(outcome)
         return outcomes
+
+
+def _answered_items(conn: Connection, store: Store, items: Sequence[Item], item_keys: Sequence[IdempotencyKey | None]) -> dict[int, RowOutcome]:
+    """Items whose own idempotency key already has an answer: that answer, or a refusal for another document."""
+    stored = store.idempotent_responses(conn, [k[0] for k in item_keys if k is not None])
+    answered = {}
+    for i, (item, item_key) in enumerate(zip(items, item_keys, strict=True)):
+        if item_key is None or item_key[0] not in stored:
+            continue
+        try:
+            answered[i] = replace(_answered(item_key, stored[item_key[0]])[0], row=item.row)
+        except IdempotencyConflict:
+            answered[i] = RowOutcome(item.row, "rejected", errors=(FieldError("Idempotency-Key", "already used for a different request"),))
+    return answered
 
 
 def _register_into(writer: Writer, store: Store, day: dt.date, items: Sequence[Item], ctx: Context) -> list[RowOutcome]:

@@ -243,6 +243,13 @@ class Store:
         row = conn.execute(select(t.c.request_hash, t.c.response).where(t.c.key == key)).one_or_none()
         return None if row is None else (row.request_hash, row.response)
 
+    @staticmethod
+    def idempotent_responses(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """idempotent_response for many keys at once: key -> (request hash, response), where stored."""
+        t = schema.idempotency
+        query = select(t.c.key, t.c.request_hash, t.c.response).where(t.c.key.in_(bindparam("values", expanding=True)))
+        return {row.key: (row.request_hash, row.response) for row in rows_in(conn, query, keys)} if keys else {}
+
     def remember_response(self, key: str, request_hash: str, response: str, at: str) -> None:
         with self.engine.begin() as conn:
             self.remember_response_in(conn, key, request_hash, response, at)

@@ -89,26 +89,24 @@ async def register_one(request: Request, principal: Principal, document: Documen
 async def _register_one(request: Request, principal: Principal, document: DocumentIn, key: str | None) -> Response:
     store = store_of(request)
     fingerprint = _digest(orjson.dumps(document.model_dump(exclude_none=True), option=orjson.OPT_SORT_KEYS).decode())
-    if key is not None:
+    if key is not None:  # answered already: no need to queue it (the writer looks again, under the log lock)
         stored = await run_in_threadpool(_stored_answer, store, key)
         if stored is not None:
             if stored[0] != fingerprint:
                 raise _reused_key()
-            answer = json.loads(stored[1])
-            status = answer.pop("http_status")
-            return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
+            return _single_answer(RowOutcome.from_json(json.loads(stored[1])[0]))
     row = _own(principal, document.model_dump(exclude_none=True))
     if isinstance(row, list):
         raise Problem.unprocessable(row)
-    outcome = await request.app.state.batcher.submit(row, principal.actor)
+    outcome = await request.app.state.batcher.submit(row, principal.actor, None if key is None else (key, fingerprint))
     if outcome.status == "rejected":
         raise Problem.unprocessable(list(outcome.errors))
-    answer = _submitted(0, outcome)
-    status = 201 if outcome.status == "accepted" else 200
-    if key is not None:
-        stamp = acting(principal).stamp()[0]
-        await run_in_threadpool(store.remember_response, key, fingerprint, json.dumps({**answer, "http_status": status}), stamp)
-    return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
+    return _single_answer(outcome)
+
+
+def _single_answer(outcome: RowOutcome) -> Response:
+    return Response(orjson.dumps(_submitted(0, outcome)), status_code=201 if outcome.status == "accepted" else 200,
+                    media_type="application/json")
 
 
 def _stored_answer(store: Store, key: str) -> tuple[str, str] | None:
