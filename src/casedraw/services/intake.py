@@ -61,7 +61,7 @@ class Prepared(NamedTuple):
 
 
 Item = Prepared | RowOutcome  # a row refused while preparing is already its outcome
-Register = Callable[..., list[RowOutcome]]  # (day=, items=, key=): registers a chunk prepared for that day, as register_prepared
+Register = Callable[..., list[RowOutcome]]  # (day=, items=, key=, item_keys=): as register_prepared, perhaps elsewhere
 
 
 def submit_documents(
