@@ -185,14 +185,17 @@ class Store:
 
     @staticmethod
     def bailiffs(conn: Connection) -> dict[str, Bailiff]:
+        """The roster by licence. Every round seals and draws from it (1,500 rows in the demo), so rows
+        are read as plain tuples, in Bailiff's field order."""
         t = schema.bailiffs
+        query = select(t.c.licence, t.c.full_name, t.c.iin, t.c.region, t.c.district, t.c.status, t.c.chamber_head,
+                       t.c.share_milli, t.c.specialisations, t.c.conflicts).order_by(t.c.licence)
+        statuses = _STATUSES
         return {
-            row.licence: Bailiff(
-                licence=row.licence, full_name=row.full_name, iin=row.iin, region=row.region,
-                district=row.district, status=LicenceStatus(row.status), chamber_head=row.chamber_head,
-                share_milli=row.share_milli, specialisations=_json_tuple(row.specialisations), conflicts=_json_tuple(row.conflicts),
-            )
-            for row in conn.execute(select(t).order_by(t.c.licence))
+            licence: Bailiff(licence, full_name, iin, region, district, statuses[status], chamber_head, share_milli,
+                             _json_tuple(specialisations), _json_tuple(conflicts))
+            for licence, full_name, iin, region, district, status, chamber_head, share_milli, specialisations, conflicts
+            in conn.execute(query)
         }
 
     @staticmethod
@@ -297,6 +300,9 @@ class Store:
 def _parsed_config(name: str, text: str) -> object:
     """A stored configuration, parsed once: intake, every round and every procedure read one."""
     return CONFIGURATIONS[name](json.loads(text))
+
+
+_STATUSES = {s.value: s for s in LicenceStatus}
 
 
 @lru_cache(maxsize=4096)
