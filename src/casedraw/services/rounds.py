@@ -154,11 +154,13 @@ def load_state(conn: Connection, regions: list[str], keys: set[str]) -> DrawStat
     state = DrawState({iso: RegionState() for iso in regions})
     for row in conn.execute(select(schema.region_draw).where(schema.region_draw.c.region.in_(regions))):
         state.regions[row.region].floor = row.floor
-    for row in conn.execute(select(schema.bailiff_draw).where(schema.bailiff_draw.c.region.in_(regions))):
-        rs = state.regions[row.region]
-        rs.vtime[row.licence] = row.vtime
-        rs.open_count[row.licence] = row.open_count
-        rs.load[row.licence] = row.load
+    b = schema.bailiff_draw  # every bailiff of the regions, twice a round: read as plain rows
+    for region, licence, vtime, open_count, load in conn.execute(
+            select(b.c.region, b.c.licence, b.c.vtime, b.c.open_count, b.c.load).where(b.c.region.in_(regions))):
+        rs = state.regions[region]
+        rs.vtime[licence] = vtime
+        rs.open_count[licence] = open_count
+        rs.load[licence] = load
     a = schema.affinity
     query = select(a.c.region, a.c.key, a.c.licence).where(a.c.key.in_(bindparam("values", expanding=True)))
     for row in rows_in(conn, query, keys):
