@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from casedraw.domain.identifiers import validate_idn
 from casedraw.ledger.events import Actor, format_time
@@ -217,7 +217,7 @@ def log_in(store: Store, username: str, password: str) -> tuple[str, str]:
     ident, secret, token = _new_secret()
     expires = format_time(now + dt.timedelta(hours=SESSION_HOURS))
     with store.engine.begin() as conn:
-        conn.execute(update(a).where(a.c.username == username).values(failed_logins=0, locked_until=None))
+        _clear_failures(conn, username)
         conn.execute(insert(schema.sessions).values(id=ident, secret_hash=_digest(secret), username=username,
                                                     created_at=format_time(now), expires_at=expires, revoked_at=None))
     return token, expires
@@ -247,10 +247,15 @@ def _count_failure(store: Store, username: str, now: dt.datetime) -> None:
 
 def unlock_account(store: Store, username: str) -> None:
     """Lift a lockout (an operator, once the person is known to be who they say)."""
-    a = schema.accounts
     with store.engine.begin() as conn:
-        if not conn.execute(update(a).where(a.c.username == username).values(failed_logins=0, locked_until=None)).rowcount:
+        if not _clear_failures(conn, username):
             raise AccessRefused(f"username: {username} does not exist")
+
+
+def _clear_failures(conn: Connection, username: str) -> int:
+    """Forget an account's wrong passwords and lift its lock; how many accounts that was (0 or 1)."""
+    a = schema.accounts
+    return conn.execute(update(a).where(a.c.username == username).values(failed_logins=0, locked_until=None)).rowcount
 
 
 def log_out(store: Store, principal: Principal) -> None:

@@ -29,7 +29,7 @@ from casedraw.ledger import canonical
 from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered_encoded, encode_fields, registration_parts
 from casedraw.services import Context
 from casedraw.services.reports import Report, RowOutcome
-from casedraw.store.projections import Insert, Op, project, registration_ops
+from casedraw.store.projections import Op, project, registration_ops
 from casedraw.store.repository import Store, Writer
 
 CHUNK = 5_000
@@ -87,7 +87,7 @@ def submit_documents(
         with store.read() as conn:
             stored = store.idempotent_response(conn, key[0])
         if stored is not None:
-            return Report(_answered(key, stored))
+            return Report(answered(key, stored))
 
     # A request of one chunk keeps its answer in the transaction that registers it, under the log lock:
     # two requests with one key, even from two processes, cannot both register.
@@ -110,7 +110,7 @@ def submit_documents(
 IdempotencyKey = tuple[str, str]  # the key, and the hash of the request it came with
 
 
-def _answered(key: IdempotencyKey, stored: tuple[str, str]) -> list[RowOutcome]:
+def answered(key: IdempotencyKey, stored: tuple[str, str]) -> list[RowOutcome]:
     """The outcomes stored for an idempotency key, if it came with this request."""
     if stored[0] != key[1]:
         raise IdempotencyConflict(f"idempotency_key: {key[0]!r} was already used for a different request")
@@ -165,18 +165,20 @@ def register_prepared(store: Store, day: dt.date, items: Sequence[Item], ctx: Co
     own, item by item: an item whose key has an answer gets it back (or, if the key came with another
     document, a refusal naming Idempotency-Key) and is not registered again."""
     with store.write() as writer:
+        at, today = writer.stamp(ctx)
+        if today != day:
+            raise DayChanged(today)
         if key is not None and (stored := store.idempotent_response(writer.conn, key[0])) is not None:
-            return _answered(key, stored)
-        answered = _answered_items(writer.conn, store, items, item_keys) if item_keys is not None else {}
-        fresh = _register_into(writer, store, day, [item for i, item in enumerate(items) if i not in answered], ctx)
-        at = writer.stamp(ctx)[0]
+            return answered(key, stored)
+        answered_items = _answered_items(writer.conn, store, items, item_keys) if item_keys is not None else {}
+        fresh = _register_into(writer, store, at, [item for i, item in enumerate(items) if i not in answered_items], ctx)
         if key is not None:
             store.remember_response_in(writer.conn, key[0], key[1], _response(fresh), at)
         outcomes, registered = [], iter(fresh)
         for i in range(len(items)):
-            outcome = answered[i] if i in answered else next(registered)
+            outcome = answered_items[i] if i in answered_items else next(registered)
             item_key = item_keys[i] if item_keys is not None else None
-            if item_key is not None and i not in answered and outcome.status != "rejected":
+            if item_key is not None and i not in answered_items and outcome.status != "rejected":
                 store.remember_response_in(writer.conn, item_key[0], item_key[1], _response([outcome]), at)
             outcomes.append(outcome)
         return outcomes
@@ -185,27 +187,23 @@ def register_prepared(store: Store, day: dt.date, items: Sequence[Item], ctx: Co
 def _answered_items(conn: Connection, store: Store, items: Sequence[Item], item_keys: Sequence[IdempotencyKey | None]) -> dict[int, RowOutcome]:
     """Items whose own idempotency key already has an answer: that answer, or a refusal for another document."""
     stored = store.idempotent_responses(conn, [k[0] for k in item_keys if k is not None])
-    answered = {}
+    found: dict[int, RowOutcome] = {}
     for i, (item, item_key) in enumerate(zip(items, item_keys, strict=True)):
         if item_key is None or item_key[0] not in stored:
             continue
         try:
-            answered[i] = replace(_answered(item_key, stored[item_key[0]])[0], row=item.row)
+            found[i] = replace(answered(item_key, stored[item_key[0]])[0], row=item.row)
         except IdempotencyConflict:
-            answered[i] = RowOutcome(item.row, "rejected", errors=(FieldError("Idempotency-Key", "already used for a different request"),))
-    return answered
+            found[i] = RowOutcome(item.row, "rejected", errors=(FieldError("Idempotency-Key", "already used for a different request"),))
+    return found
 
 
-def _register_into(writer: Writer, store: Store, day: dt.date, items: Sequence[Item], ctx: Context) -> list[RowOutcome]:
-    at, today = writer.stamp(ctx)
-    if today != day:
-        raise DayChanged(today)
+def _register_into(writer: Writer, store: Store, at: str, items: Sequence[Item], ctx: Context) -> list[RowOutcome]:
     known = store.documents_by_identity(writer.conn, [item.identity for item in items if isinstance(item, Prepared)])
     outcomes: list[RowOutcome] = []
     events = []
     ops: list[Op] = []
     actors: dict[tuple[str, str], Actor] = {}
-    parties: set[tuple[str, str]] = set()
     for item in items:
         if not isinstance(item, Prepared):
             outcomes.append(item)
@@ -218,12 +216,7 @@ def _register_into(writer: Writer, store: Store, day: dt.date, items: Sequence[I
         doc_id = writer.next_document_id()
         actor = actors.get(item.actor) or actors.setdefault(item.actor, Actor(*item.actor))
         fields = canonical.decode_trusted(item.fields)
-        for op in registration_ops(item.public, fields, item.identity, doc_id, writer.size + len(events), at, item.parties):  # type: ignore[arg-type]
-            if isinstance(op, Insert) and op.ignore_existing:  # a party's row: once per chunk does what each time would
-                if (op.table.name, op.row["idn"]) in parties:
-                    continue
-                parties.add((op.table.name, op.row["idn"]))
-            ops.append(op)
+        ops += registration_ops(item.public, fields, item.identity, doc_id, writer.size + len(events), at, item.parties)  # type: ignore[arg-type]
         events.append(document_registered_encoded(at, actor, doc_id, item.public, item.fields, ctx.salt()))
         if item.forward is not None:
             origin, target, basis, key = item.forward

@@ -367,9 +367,13 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
     pending batch is flushed before any operation that could depend on it: an
     update or delete waits for pending inserts and upserts, an insert or
     upsert waits for pending updates and deletes, and a change of a row that
-    already has a pending change of another shape waits for that one.
+    already has a pending change of another shape waits for that one. An
+    insert that leaves an existing row alone is dropped when an earlier one of
+    this call already inserted that key (and nothing was updated or deleted
+    since): intake inserts a bank's claimant row once per chunk, not per document.
     """
     inserts: dict[tuple[Table, bool], list[dict[str, Any]]] = {}
+    ignored_keys: set[tuple[Table, tuple[Any, ...]]] = set()  # keys an insert-or-ignore of this call has covered
     updates: dict[tuple[Table, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
     updated_rows: dict[tuple[Table, tuple[tuple[str, Any], ...]], tuple[str, ...]] = {}  # row -> shape of its pending update
     upserts: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
@@ -390,10 +394,16 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
 
     for op in ops:
         if isinstance(op, Insert):
+            if op.ignore_existing:
+                key = (op.table, tuple(op.row[name] for name in _primary_key(op.table)))
+                if key in ignored_keys:
+                    continue
+                ignored_keys.add(key)
             if updates:
                 flush_updates()
             inserts.setdefault((op.table, op.ignore_existing), []).append(op.row)
         elif isinstance(op, Update | Delete):  # a delete is batched like an update that removes the row
+            ignored_keys.clear()  # it may remove a row those keys stand for
             flush_inserts()
             shape = (op.table, tuple(sorted(op.key)), tuple(sorted(op.values)) if isinstance(op, Update) else _DELETE)
             row = (op.table, tuple(sorted(op.key.items())))
@@ -410,6 +420,11 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
 
 
 _DELETE = ("-delete-",)  # the shape of a delete among the updates
+
+
+@lru_cache(maxsize=64)
+def _primary_key(table: Table) -> tuple[str, ...]:
+    return tuple(c.name for c in table.primary_key.columns)
 
 # What a batch does: (insert | insert_ignore | upsert | update | delete, table, column names, key names).
 # Rows are dicts keyed by column name, and for updates and deletes by k_<key> and v_<column>.

@@ -32,7 +32,7 @@ from casedraw.api.security import Access
 from casedraw.domain.errors import FieldError
 from casedraw.services import procedures as proc
 from casedraw.services.access import Principal, Role
-from casedraw.services.intake import IdempotencyConflict, submit_documents
+from casedraw.services.intake import IdempotencyConflict, answered, submit_documents
 from casedraw.services.publication import issue_receipt
 from casedraw.services.reports import RowOutcome
 from casedraw.store import schema
@@ -92,9 +92,10 @@ async def _register_one(request: Request, principal: Principal, document: Docume
     if key is not None:  # answered already: no need to queue it (the writer looks again, under the log lock)
         stored = await run_in_threadpool(_stored_answer, store, key)
         if stored is not None:
-            if stored[0] != fingerprint:
-                raise _reused_key()
-            return _single_answer(RowOutcome.from_json(json.loads(stored[1])[0]))
+            try:
+                return _single_answer(answered((key, fingerprint), stored)[0])
+            except IdempotencyConflict:
+                raise _reused_key() from None
     row = _own(principal, document.model_dump(exclude_none=True))
     if isinstance(row, list):
         raise Problem.unprocessable(row)
