@@ -79,10 +79,11 @@ def settle_heap() -> None:
 
 def create_app(store: Store, *, authenticator: Authenticator | None = None, max_body: int = MAX_BODY,
                anonymous_rate: int = ANONYMOUS_RATE, stats_ttl: float = 60.0, intake_process: bool = False,
-               fast_submit: bool = True) -> FastAPI:
+               fast_submit: bool = True, pages: bool = True) -> FastAPI:
     """The API over `store`. `intake_process`: register single submissions in a child process (as
     `casedraw serve` does) rather than in a thread of this one. `fast_submit`: serve single submissions
-    in front of the router (api.fast_path); without it the declared route serves them, the same way."""
+    in front of the router (api.fast_path); without it the declared route serves them, the same way.
+    `pages`: also serve the web pages (casedraw.web) beside the API."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.batcher.start()
@@ -114,6 +115,13 @@ def create_app(store: Store, *, authenticator: Authenticator | None = None, max_
     for router in ROUTERS:
         _deny_by_default(router)
         app.include_router(router, responses=_PROBLEMS)
+    if pages:
+        from casedraw import web  # the page stack loads only where pages are served
+
+        web.install(app)
+        for router in web.ROUTERS:
+            _deny_by_default(router)
+            app.include_router(router)
     if fast_submit:
         declared = next(r for r in documents.router.routes if isinstance(r, APIRoute) and r.path == documents.SUBMIT_ONE and "POST" in r.methods)
         app.add_middleware(FastSubmit, route=declared)

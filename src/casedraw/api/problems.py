@@ -62,6 +62,9 @@ class Problem(Exception):
 
 def problem_response(request: Request | None, status: int, detail: str = "", errors: Iterable[FieldError] = (),
                      headers: dict[str, str] | None = None) -> Response:
+    page_problem = getattr(request.app.state, "page_problem", None) if request is not None else None
+    if page_problem is not None and page_problem.applies(request):
+        return page_problem(request, status, detail, list(errors), headers)  # a web page's problem is shown as a page
     body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail,
                             "errors": [{"field": e.field, "reason": e.reason} for e in errors]}
     request_id = request.scope.get("request_id") if request is not None else None
