@@ -3,7 +3,7 @@ and the errors of a page (an API problem becomes a page, or a redirect to the lo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from http import HTTPStatus
 from pathlib import Path
@@ -66,6 +66,11 @@ def language(request: Request) -> str:
         request.scope["lang"] = negotiate(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
                                           request.headers.get("accept-language"))
     return request.scope["lang"]
+
+
+def translator(request: Request) -> Callable[[str], str]:
+    """gettext in the caller's language, for words made in Python (a notice after a form, say)."""
+    return translations(language(request)).gettext
 
 
 @cache
