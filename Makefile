@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB := casedraw-demo.db
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +21,15 @@ demo: $(STAMP)
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN)/casedraw demo --db sqlite:///$(DEMO_DB)
 
-# The whole suite; every storage test runs on SQLite and PostgreSQL.
-test: $(STAMP)
+# Debian's chromium for the browser tests: Playwright drives /usr/bin/chromium, no browser download.
+# Without it the browser tests are skipped, or fail with CI=true.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || $(SUDO) apt-get install -y --no-install-recommends chromium >/dev/null \
+	  || ($(SUDO) apt-get update >/dev/null && $(SUDO) apt-get install -y --no-install-recommends chromium >/dev/null) \
+	  || echo "chromium could not be installed: the browser tests will be skipped (and fail with CI=true)"
+
+# The whole suite; every storage test runs on SQLite and PostgreSQL, the pages also in chromium.
+test: $(STAMP) chromium
 	$(BIN)/pytest -n 2 --durations=10
 
 clean:

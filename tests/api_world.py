@@ -55,43 +55,55 @@ def _ctx(role: str, ident: str) -> Context:
     return Context(Actor(role, ident))
 
 
+def populate(store: Store, documents: int = 16) -> dict[str, object]:
+    """The world's data in a fresh store: everything of World but the client."""
+    operator = _ctx("operator", "test")
+    initialise(store, operator)
+    rows = [bailiff_row(0, chamber_head="yes"), *(bailiff_row(n) for n in (1, 2, 3)),
+            bailiff_row(10, region="KZ-11", chamber_head="yes", district="Astana, district 1"),
+            bailiff_row(11, region="KZ-11", district="Astana, district 1")]
+    import_bailiffs(store, list(enumerate(rows, start=2)), operator)
+    ministry = _ctx("ministry", "mj-1")
+    proc.set_member(store, ministry, "KZ-75", COMMISSION_75, "commission")
+    proc.set_member(store, ministry, "KZ-75", STAFF_75, "staff")
+    ours = [document_row(n) for n in range(documents)]
+    theirs = [document_row(500, claimant_idn=OTHER_BANK, claimant_name="Other Bank")]
+    submit_documents(store, list(enumerate(ours)), _ctx("claimant", BANK_BIN), actors=None)
+    submit_documents(store, list(enumerate(theirs)), _ctx("claimant", OTHER_BANK))
+    run_round(store, operator)
+    d = schema.documents
+    with store.read() as conn:
+        # The bailiff token's holder: the one with most of our bank's documents (the draw decides who).
+        held = conn.execute(select(d.c.assigned_to, func.count()).where(d.c.assigned_to != HEAD_75, d.c.claimant_idn == BANK_BIN)
+                            .group_by(d.c.assigned_to).order_by(func.count().desc(), d.c.assigned_to)).first()
+        bailiff = held[0]
+        assigned = {r.id: r for r in conn.execute(select(d.c.id, d.c.assigned_to, d.c.claimant_idn).where(d.c.status == "assigned"))}
+    bailiff_docs = sorted(i for i, r in assigned.items() if r.assigned_to == bailiff and r.claimant_idn == BANK_BIN)
+    held_docs = sorted(i for i, r in assigned.items() if r.assigned_to == bailiff)
+    other_docs = sorted(i for i, r in assigned.items() if r.assigned_to != bailiff and r.claimant_idn == BANK_BIN)
+    claimant_docs = sorted(i for i, r in assigned.items() if r.claimant_idn == BANK_BIN)
+    other_claimant_doc = next(i for i, r in assigned.items() if r.claimant_idn == OTHER_BANK)
+    application = proc.file_application(store, _ctx("claimant", BANK_BIN), bailiff_docs[0], BANK_BIN, "inaction",
+                                        "Nothing happened.", []).application
+    tokens = {str(role): create_token(store, role, subject, "test", rate=10_000).token for role, subject in subjects(bailiff).items()}
+    tokens["other_claimant"] = create_token(store, Role.CLAIMANT, OTHER_BANK, "test", rate=10_000).token
+    return {"store": store, "tokens": tokens, "bailiff": bailiff, "bailiff_docs": bailiff_docs, "held_docs": held_docs,
+            "other_docs_75": other_docs, "claimant_docs": claimant_docs, "other_claimant_doc": other_claimant_doc,
+            "application": application}
+
+
+def subjects(bailiff: str) -> dict[Role, str]:
+    """Whom each role's token (or account) stands for in the world."""
+    return {Role.CLAIMANT: BANK_BIN, Role.BAILIFF: bailiff, Role.CHAMBER_HEAD: HEAD_75, Role.CHAMBER: STAFF_75,
+            Role.COMMISSION: COMMISSION_75, Role.MINISTRY: "mj-1", Role.AUDITOR: "au-1", Role.OPERATOR: "op-1"}
+
+
 @contextmanager
 def api_world(db_url: str, documents: int = 16) -> Iterator[World]:
     store = Store.open(db_url)
     try:
-        operator = _ctx("operator", "test")
-        initialise(store, operator)
-        rows = [bailiff_row(0, chamber_head="yes"), *(bailiff_row(n) for n in (1, 2, 3)),
-                bailiff_row(10, region="KZ-11", chamber_head="yes", district="Astana, district 1"),
-                bailiff_row(11, region="KZ-11", district="Astana, district 1")]
-        import_bailiffs(store, list(enumerate(rows, start=2)), operator)
-        ministry = _ctx("ministry", "mj-1")
-        proc.set_member(store, ministry, "KZ-75", COMMISSION_75, "commission")
-        proc.set_member(store, ministry, "KZ-75", STAFF_75, "staff")
-        ours = [document_row(n) for n in range(documents)]
-        theirs = [document_row(500, claimant_idn=OTHER_BANK, claimant_name="Other Bank")]
-        submit_documents(store, list(enumerate(ours)), _ctx("claimant", BANK_BIN), actors=None)
-        submit_documents(store, list(enumerate(theirs)), _ctx("claimant", OTHER_BANK))
-        run_round(store, operator)
-        d = schema.documents
-        with store.read() as conn:
-            # The bailiff token's holder: the one with most of our bank's documents (the draw decides who).
-            held = conn.execute(select(d.c.assigned_to, func.count()).where(d.c.assigned_to != HEAD_75, d.c.claimant_idn == BANK_BIN)
-                                .group_by(d.c.assigned_to).order_by(func.count().desc(), d.c.assigned_to)).first()
-            bailiff = held[0]
-            assigned = {r.id: r for r in conn.execute(select(d.c.id, d.c.assigned_to, d.c.claimant_idn).where(d.c.status == "assigned"))}
-        bailiff_docs = sorted(i for i, r in assigned.items() if r.assigned_to == bailiff and r.claimant_idn == BANK_BIN)
-        held_docs = sorted(i for i, r in assigned.items() if r.assigned_to == bailiff)
-        other_docs = sorted(i for i, r in assigned.items() if r.assigned_to != bailiff and r.claimant_idn == BANK_BIN)
-        claimant_docs = sorted(i for i, r in assigned.items() if r.claimant_idn == BANK_BIN)
-        other_claimant_doc = next(i for i, r in assigned.items() if r.claimant_idn == OTHER_BANK)
-        application = proc.file_application(store, _ctx("claimant", BANK_BIN), bailiff_docs[0], BANK_BIN, "inaction",
-                                            "Nothing happened.", []).application
-        subjects = {Role.CLAIMANT: BANK_BIN, Role.BAILIFF: bailiff, Role.CHAMBER_HEAD: HEAD_75, Role.CHAMBER: STAFF_75,
-                    Role.COMMISSION: COMMISSION_75, Role.MINISTRY: "mj-1", Role.AUDITOR: "au-1", Role.OPERATOR: "op-1"}
-        tokens = {str(role): create_token(store, role, subject, "test", rate=10_000).token for role, subject in subjects.items()}
-        tokens["other_claimant"] = create_token(store, Role.CLAIMANT, OTHER_BANK, "test", rate=10_000).token
+        data = populate(store, documents)
         with TestClient(create_app(store, anonymous_rate=10_000), raise_server_exceptions=False) as client:
-            yield World(store, client, tokens, bailiff, bailiff_docs, held_docs, other_docs, claimant_docs, other_claimant_doc, application)
+            yield World(client=client, **data)  # type: ignore[arg-type]
     finally:
         store.close()

@@ -28,9 +28,9 @@ def messages() -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
     for filename, line, message, _comments, _context in extract_from_dir(
             PACKAGE, method_map=METHODS, options_map=OPTIONS, keywords=KEYWORDS):
-        for one in message if isinstance(message, tuple) else (message,):
-            if one:
-                found[one].append(f"{filename}:{line}")
+        singular = message[0] if isinstance(message, tuple) else message  # a plural message is kept under its singular
+        if singular:
+            found[singular].append(f"{filename}:{line}")
     return dict(found)
 
 

@@ -37,9 +37,14 @@ def catalogue(lang: str) -> Catalog:
         with po.open("rb") as f:
             part = read_po(f, locale=lang)
         for message in part:
-            if message.id and message.string and not message.fuzzy:
+            if message.id and _translated(message.string) and not message.fuzzy:
                 merged.add(message.id, message.string, locations=message.locations)
     return merged
+
+
+def _translated(string: str | tuple[str, ...] | None) -> bool:
+    """A translation, with every plural form where the message has several."""
+    return bool(string) and (all(string) if isinstance(string, tuple) else True)
 
 
 @cache
@@ -112,6 +117,6 @@ class Formats:
 
 
 def missing_translations(lang: str, message_ids: Iterable[str]) -> list[str]:
-    """The message ids that `lang` does not translate."""
+    """The message ids (the singular of a plural message) that `lang` does not translate in every form."""
     known = catalogue(lang)
-    return sorted({m for m in message_ids if m and not (known.get(m) and known.get(m).string)})
+    return sorted({m for m in message_ids if m and (known.get(m) is None or not _translated(known.get(m).string))})
