@@ -107,7 +107,8 @@ class Formats:
     def percent(self, value: float | None, digits: int = 1) -> str:
         if value is None:
             return "—"
-        return babel_numbers.format_percent(value, format=f"#,##0.{'0' * digits}%", locale=self.locale)
+        # The locale's own pattern (its spacing and sign), with up to `digits` decimals kept.
+        return babel_numbers.format_percent(round(value, digits + 2), locale=self.locale, decimal_quantization=False)
 
     def money(self, tiyn: int | None) -> str:
         """An amount kept in tiyn, shown in tenge with the locale's currency format."""

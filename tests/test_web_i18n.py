@@ -1,0 +1,84 @@
+"""The pages' languages: every message translated in Kazakh and Russian with the same placeholders,
+catalogues that agree with each other, the language chosen as a reader expects, locale formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+
+from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casedraw.web.catalogue import messages
+from casedraw.web.i18n import DEFAULT_LOCALE, LOCALE_DIR, LOCALES, Formats, catalogue, missing_translations, negotiate
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def test_every_message_of_the_pages_is_translated_in_kazakh_and_russian() -> None:
+    found = messages()
+    assert len(found) > 40  # the extraction sees the templates and the Python modules
+    for lang in ("kk", "ru"):
+        missing = missing_translations(lang, found)
+        assert not missing, f"{lang}: " + "; ".join(f"{m!r} at {', '.join(found[m][:2])}" for m in missing)
+
+
+def test_translations_keep_every_placeholder() -> None:
+    for lang in ("kk", "ru"):
+        for message in catalogue(lang):
+            if not message.id:
+                continue
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            wanted = set(PLACEHOLDER.findall(ids[-1])) | set(PLACEHOLDER.findall(ids[0]))
+            for string in strings:
+                assert set(PLACEHOLDER.findall(string)) <= wanted, (lang, message.id, string)
+                assert set(PLACEHOLDER.findall(ids[0])) - {"num"} <= set(PLACEHOLDER.findall(string)), (lang, message.id, string)
+
+
+def test_no_two_catalogue_files_translate_one_message_differently() -> None:
+    for lang in ("kk", "ru"):
+        seen: dict[str, dict[str, str]] = defaultdict(dict)
+        for po in sorted((LOCALE_DIR / lang).glob("*.po")):
+            with po.open("rb") as f:
+                for message in read_po(f, locale=lang):
+                    if message.id and message.string:
+                        key = message.id if isinstance(message.id, str) else message.id[0]
+                        seen[key][po.name] = str(message.string)
+        clashes = {m: files for m, files in seen.items() if len(set(files.values())) > 1}
+        assert not clashes, f"{lang}: {clashes}"
+
+
+@given(asked=st.one_of(st.none(), st.text(max_size=5), st.sampled_from(LOCALES)),
+       cookie=st.one_of(st.none(), st.text(max_size=5), st.sampled_from(LOCALES)),
+       accept=st.one_of(st.none(), st.text(max_size=40), st.sampled_from(["ru-RU,ru;q=0.9,en;q=0.8", "en-US,en;q=0.5", "kk", "de-DE"])))
+def test_the_language_is_asked_then_remembered_then_the_browsers_then_kazakh(asked, cookie, accept) -> None:
+    lang = negotiate(asked, cookie, accept)
+    assert lang in LOCALES
+    if asked in LOCALES:
+        assert lang == asked
+    elif cookie in LOCALES:
+        assert lang == cookie
+    elif not accept:
+        assert lang == DEFAULT_LOCALE
+
+
+def test_browser_preferences_pick_our_languages() -> None:
+    assert negotiate(None, None, "ru-RU,ru;q=0.9,en;q=0.8") == "ru"
+    assert negotiate(None, None, "de-DE,en;q=0.5") == "en"
+    assert negotiate(None, None, "de-DE") == DEFAULT_LOCALE
+
+
+def test_amounts_and_dates_per_locale() -> None:
+    amounts = {lang: Formats(lang).money(123_456_789) for lang in LOCALES}  # tiyn
+    assert amounts["en"] == "KZT1,234,567.89"
+    assert amounts["ru"].replace("\xa0", " ") == "1 234 567,89 KZT"
+    assert amounts["kk"].replace("\xa0", " ") == "1 234 567,89 ₸"
+    day = dt.date(2026, 3, 2)
+    assert Formats("en").date(day) == "Mar 2, 2026"
+    assert "2026" in Formats("ru").date(day) and "мар" in Formats("ru").date(day)
+    assert Formats("kk").date("2026-03-02") == Formats("kk").date(day)
+    assert Formats("en").date(None) == "—" and Formats("ru").money(None) == "—"
+    assert Formats("ru").percent(0.125) == "12,5\xa0%"
