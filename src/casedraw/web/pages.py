@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from casedraw.api.deps import API_PREFIX
+from casedraw.api.security import SESSION_COOKIE
 from casedraw.domain.errors import FieldError
 from casedraw.services.access import Principal, Role
 from casedraw.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LOCALES, Formats, negotiate, translations
@@ -131,6 +132,9 @@ def error_page(request: Request, status: int, detail: str = "", errors: list[Fie
     that says what went wrong, in the caller's language where the words are ours."""
     if status == 401:
         return redirect(f"/login?{urlencode({'next': with_query(request)})}")
+    if "principal" not in request.scope:  # no route resolved the caller (an unknown path): use what is remembered
+        remembered = request.app.state.authenticator.remembered(request.cookies.get(SESSION_COOKIE) or "")
+        request.scope["principal"] = remembered or None
     kept = {k: v for k, v in (headers or {}).items() if k.lower() == "retry-after"}
     return render(request, "error.html", {"status": status, "phrase": HTTPStatus(status).phrase, "detail": detail,
                                           "errors": list(errors)}, status=status, headers=kept)

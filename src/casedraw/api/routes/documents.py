@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import Field, TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import Connection, Select, select
 from starlette.concurrency import run_in_threadpool
 
 from casedraw.api.deps import API_PREFIX, acting, store_of
@@ -81,19 +81,25 @@ async def submit_one(
 
 
 async def register_one(request: Request, principal: Principal, document: DocumentIn, idempotency_key: str | None) -> Response:
+    return _single_answer(await register_outcome(request, principal, document, idempotency_key))
+
+
+async def register_outcome(request: Request, principal: Principal, document: DocumentIn, idempotency_key: str | None) -> RowOutcome:
+    """What became of one submitted document (accepted or duplicate); a rejected one raises a 422 Problem
+    naming each field. The API answers with it, and so does the claimant's submission page."""
     key = _scoped_key(principal, idempotency_key)
     async with request.app.state.key_locks.hold(key):
         return await _register_one(request, principal, document, key)
 
 
-async def _register_one(request: Request, principal: Principal, document: DocumentIn, key: str | None) -> Response:
+async def _register_one(request: Request, principal: Principal, document: DocumentIn, key: str | None) -> RowOutcome:
     store = store_of(request)
     fingerprint = _digest(orjson.dumps(document.model_dump(exclude_none=True), option=orjson.OPT_SORT_KEYS).decode())
     if key is not None:  # answered already: no need to queue it (the writer looks again, under the log lock)
         stored = await run_in_threadpool(_stored_answer, store, key)
         if stored is not None:
             try:
-                return _single_answer(answered((key, fingerprint), stored)[0])
+                return answered((key, fingerprint), stored)[0]
             except IdempotencyConflict:
                 raise _reused_key() from None
     row = _own(principal, document.model_dump(exclude_none=True))
@@ -102,7 +108,7 @@ async def _register_one(request: Request, principal: Principal, document: Docume
     outcome = await request.app.state.batcher.submit(row, principal.actor, None if key is None else (key, fingerprint))
     if outcome.status == "rejected":
         raise Problem.unprocessable(list(outcome.errors))
-    return _single_answer(outcome)
+    return outcome
 
 
 def _single_answer(outcome: RowOutcome) -> Response:
@@ -214,15 +220,22 @@ def list_documents(
 ) -> dict[str, Any]:
     """A claimant sees its own documents, a bailiff those assigned to it, chambers and commissions their
     region's, the ministry, auditors and the operator every region's; only the first two see personal data."""
-    d, debtors = schema.documents, schema.debtors
+    d = schema.documents
     with store_of(request).read() as conn:
-        query = (select(d, debtors.c.name.label("debtor_name")).join(debtors, debtors.c.idn == d.c.debtor_idn, isouter=True)
-                 .where(documents_visible(conn, principal), d.c.id > after).order_by(d.c.id).limit(limit + 1))
-        if status is not None:
-            query = query.where(d.c.status == status)
-        if region is not None:
-            query = query.where(d.c.region == region)
+        query = documents_query(conn, principal, status, region).where(d.c.id > after).order_by(d.c.id).limit(limit + 1)
         return _page(list(conn.execute(query)), principal, limit)
+
+
+def documents_query(conn: Connection, principal: Principal, status: str | None = None, region: str | None = None) -> Select[Any]:
+    """The caller's documents, with the debtor's name, of one status and region if given (in no order)."""
+    d, debtors = schema.documents, schema.debtors
+    query = (select(d, debtors.c.name.label("debtor_name")).join(debtors, debtors.c.idn == d.c.debtor_idn, isouter=True)
+             .where(documents_visible(conn, principal)))
+    if status is not None:
+        query = query.where(d.c.status == status)
+    if region is not None:
+        query = query.where(d.c.region == region)
+    return query
 
 
 @router.get("/pending", response_model=list[PendingOut], summary="Documents no bailiff could take, with why")

@@ -120,6 +120,11 @@ def absences(licence: Licence, request: Request,
         if not own:
             require_region(conn, principal, region)
         rows = conn.execute(select(a).where(a.c.licence == licence).order_by(a.c.start)).all()
+    return absences_out(principal, rows)
+
+
+def absences_out(principal: Principal, rows: list[Any]) -> list[dict[str, Any]]:
+    """Absence rows as the caller may see them (the web pages show a region's the same way)."""
     private = principal.role in (Role.AUDITOR, Role.MINISTRY)  # the kind of absence (illness) is the bailiff's own business
     return [{"id": r.id, "licence": r.licence, "start": r.start, "end": r.end, "kind": None if private else r.kind, "cancelled": r.cancelled}
             for r in rows]
