@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from casedraw.api.deps import API_PREFIX, store_of
 from casedraw.api.problems import Problem
@@ -46,14 +46,19 @@ def checkpoint(request: Request, _: Public) -> dict[str, Any]:
 def entries(request: Request, _: Public, start: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
             limit: Annotated[int, Query(ge=1, le=ENTRIES_LIMIT)] = 1000) -> Response:
     """The exact bytes each Merkle leaf hashes (no personal data: that stays with the operator)."""
-    e = schema.events
     store = store_of(request)
     with store.read() as conn:
-        bodies = conn.execute(select(e.c.body).where(e.c.seq >= start).order_by(e.c.seq).limit(limit)).scalars().all()
+        bodies = entry_bodies(conn, start, limit)
         size = store.log_size(conn)
     # The bodies are canonical JSON already: spliced in as strings, byte for byte.
-    listed = b",".join(json.dumps(bytes(b).decode("utf-8"), ensure_ascii=False).encode() for b in bodies)
+    listed = b",".join(json.dumps(b.decode("utf-8"), ensure_ascii=False).encode() for b in bodies)
     return Response(b'{"start":%d,"size":%d,"entries":[' % (start, size) + listed + b"]}", media_type="application/json")
+
+
+def entry_bodies(conn: Connection, start: int, limit: int) -> list[bytes]:
+    """The stored bodies of up to `limit` events from index `start` on, in log order: the leaves' exact bytes."""
+    e = schema.events
+    return [bytes(b) for b in conn.execute(select(e.c.body).where(e.c.seq >= start).order_by(e.c.seq).limit(limit)).scalars()]
 
 
 def _sized(request: Request, size: int | None) -> int:
