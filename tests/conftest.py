@@ -13,6 +13,8 @@ import itertools
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -43,10 +45,11 @@ def _pg_reason() -> str | None:
 _PG_UNAVAILABLE = _pg_reason()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'casedraw.db'}"
+@contextmanager
+def database(kind: str, directory: Path) -> Iterator[str]:
+    """A fresh database of that kind: an SQLite file in `directory`, or a PostgreSQL schema dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'casedraw.db'}"
         return
     if _PG_UNAVAILABLE:
         if IN_CI:
@@ -63,6 +66,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: 
             # A connection a test forgot to close would block this forever: fail instead.
             conn.execute("SET lock_timeout = '20s'")
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with database(request.param, tmp_path) as url:
+        yield url
 
 
 def fixed_context(role: str = "operator", actor: str = "test") -> Context:

@@ -1,11 +1,14 @@
 """End to end in a browser: Debian's chromium, driven by Playwright, against `casedraw serve`.
 
-What people do with the pages: log in and out, switch language, and every page of every role renders
-in Kazakh, Russian and English with nothing left untranslated.
+What people do with the pages: a claimant uploads a file and follows a document to its assignment, a
+commission decides an application, the public verifies a receipt; people log in and out and switch
+language; and every page of every role renders in Kazakh, Russian and English with nothing left
+untranslated.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from browser import Site, chromium_or_skip, log_in, site
-from factories import bailiff_row, document_row
+from conftest import database
+from factories import bailiff_row, document_row, iin
+from test_cli import write_csv
 
 from casedraw.web.catalogue import messages
 from casedraw.web.i18n import LOCALES, translations
@@ -47,10 +52,19 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-@pytest.fixture
-def sqlite_site(tmp_path: Path) -> Iterator[Site]:
-    with site(f"sqlite:///{tmp_path / 'casedraw.db'}", tmp_path) as s:
-        yield s
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def any_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One served world per database for the module's flows (each test leaves the others' data alone)."""
+    directory = tmp_path_factory.mktemp(request.param)
+    with database(request.param, directory) as url, site(url, directory) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def sqlite_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    directory = tmp_path_factory.mktemp("sqlite")
+    with database("sqlite", directory) as url, site(url, directory) as served:
+        yield served
 
 
 def _data_words() -> set[str]:
@@ -69,19 +83,20 @@ def visible_words(page: Any) -> str:
     }""")
 
 
+@functools.cache
+def english_pieces(lang: str) -> tuple[tuple[str, str], ...]:
+    """(message, a piece of its English words) for every message `lang` translates differently."""
+    gettext = translations(lang).gettext
+    return tuple((message, piece) for message in messages() if gettext(message) != message
+                 for piece in (p.strip(" .,:;()") for p in re.split(r"%\(\w+\)[sd]|%[sd]", message))
+                 if len(piece) >= 8 and " " in piece)
+
+
 def untranslated(page: Any, lang: str) -> list[str]:
     """English left in a Kazakh or Russian page: message ids shown as they are, or Latin words outside
     the data and the technical names."""
     text = visible_words(page)
-    gettext = translations(lang).gettext
-    found = []
-    for message in messages():
-        if gettext(message) == message:
-            continue
-        for piece in re.split(r"%\(\w+\)[sd]|%[sd]", message):
-            piece = piece.strip(" .,:;()")
-            if len(piece) >= 8 and " " in piece and piece in text:
-                found.append(f"message {message!r}")
+    found = sorted({f"message {message!r}" for message, piece in english_pieces(lang) if piece in text})
     allowed = TECHNICAL | _data_words()
     found += sorted({f"word {w!r}" for w in re.findall(r"\b[A-Za-z][A-Za-z]+\b", text) if w not in allowed})
     return found
@@ -97,29 +112,35 @@ def crawl(page: Any, site: Site, start: list[str], lang: str) -> list[str]:
     an HTTP error, another language than `lang`, or words left untranslated."""
     seen_kinds: set[str] = set()
     problems: list[str] = []
+    downloads: set[str] = set()
     queue = list(start)
     while queue and len(seen_kinds) < MAX_PAGES_PER_ROLE:
         path = queue.pop(0)
         if _page_kind(path) in seen_kinds:
             continue
         seen_kinds.add(_page_kind(path))
-        fetched = page.request.get(site.url(path))  # downloads (a CSV, the log) are checked, not opened
-        if fetched.status != 200:
-            problems.append(f"{path}: HTTP {fetched.status}")
-        if "text/html" not in fetched.headers.get("content-type", ""):
+        if path in downloads:  # a file (a CSV, the log): checked, not opened
+            status = page.request.get(site.url(path)).status
+        else:
+            response = page.goto(site.url(path))
+            status = response.status if response is not None else 200  # None: the same page, another anchor
+        if status != 200:
+            problems.append(f"{path}: HTTP {status}")
+        if path in downloads:
             continue
-        page.goto(site.url(path))
         if page.get_attribute("html", "lang") != lang:
             problems.append(f"{path}: html lang is {page.get_attribute('html', 'lang')}")
         if lang != "en":
             problems += [f"{path}: {u}" for u in untranslated(page, lang)]
-        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
+        for href, download in page.eval_on_selector_all("a[href]", "els => els.map(e => [e.getAttribute('href'), e.hasAttribute('download')])"):
             parts = urlsplit(href)
             if parts.netloc or not parts.path.startswith("/") or parts.path.startswith(SKIPPED_PATHS) or "lang=" in parts.query:
                 continue
             target = parts.path + (f"?{parts.query}" if parts.query else "")
             if _page_kind(target) not in seen_kinds:
                 queue.append(target)
+                if download:
+                    downloads.add(target)
     return problems
 
 
@@ -147,16 +168,88 @@ def test_wrong_password_is_refused_in_the_chosen_language(page: Any, sqlite_site
         "Wrong username or password, or the account is locked for a while after repeated failures.")
 
 
-def test_every_page_of_every_role_in_every_language(browser: Any, sqlite_site: Site) -> None:
+@pytest.mark.parametrize("role", [None, *ROLES], ids=["public", *ROLES])
+def test_every_page_of_a_role_in_every_language(browser: Any, sqlite_site: Site, role: str | None) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    if role is not None:
+        log_in(page, sqlite_site, role)
+    start = ["/"] + page.eval_on_selector_all("nav a[href]", "els => els.map(e => e.getAttribute('href'))")
     problems: list[str] = []
-    for role in (None, *ROLES):
-        context = browser.new_context()
-        page = context.new_page()
-        if role is not None:
-            log_in(page, sqlite_site, role)
-        start = ["/"] + [a for a in page.eval_on_selector_all("nav a[href]", "els => els.map(e => e.getAttribute('href'))")]
-        for lang in LOCALES:
-            page.goto(sqlite_site.url(f"/?lang={lang}"))  # the switch: remembered for the rest of the crawl
-            problems += [f"{role or 'public'} {lang} {p}" for p in crawl(page, sqlite_site, start, lang)]
-        context.close()
+    for lang in LOCALES:
+        page.goto(sqlite_site.url(f"/?lang={lang}"))  # the switch: remembered for the rest of the crawl
+        problems += [f"{lang} {p}" for p in crawl(page, sqlite_site, start, lang)]
+    context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_a_claimant_uploads_a_file_and_follows_a_document_to_its_assignment(page: Any, any_site: Site, tmp_path: Path) -> None:
+    rows = [document_row(200 + n, debtor_idn=iin(200 + n)) for n in range(4)]
+    bad = document_row(299, debtor_idn="123456789012")  # a wrong check digit
+    upload = write_csv(tmp_path / "documents.csv", rows[0].keys(), [rows[0], rows[1], bad, rows[2], rows[3]])
+    log_in(page, any_site, "claimant")
+    page.click("nav a[href='/claimant/upload']")
+    page.set_input_files("input[name=file]", str(upload))
+    page.click("form[action='/claimant/upload'] button[type=submit]")
+    # The progress page refreshes itself (no script) until the job is done; then it links the results.
+    page.wait_for_selector("a[href$='/results.csv']")
+    totals = page.locator(".cards .card .big").all_inner_texts()
+    assert totals == ["4", "0", "1"]  # accepted, registered before, rejected
+    rejected = page.locator("table tbody tr").first.locator("td").all_inner_texts()
+    assert rejected[0] == "4" and rejected[1] == "debtor_idn"  # the file's row (header is row 1), the column
+
+    page.click("nav a[href='/claimant/documents']")
+    newest = page.locator("table tbody tr").first
+    number = rows[3]["doc_number"]
+    assert number in newest.inner_text()
+    newest.locator("a").first.click()
+    doc = int(urlsplit(page.url).path.rsplit("/", 1)[1])
+    assert page.locator("text=Not assigned yet").count() == 1
+
+    drawn = any_site.api("POST", "/api/v1/rounds", "operator")  # the scheduler seals and draws the day's round
+    assert drawn.status_code == 200, drawn.text
+    assigned_to = any_site.api("GET", f"/api/v1/documents/{doc}", "claimant").json()["assigned_to"]
+    assert assigned_to
+    page.reload()
+    assert page.locator("text=Not assigned yet").count() == 0
+    assert assigned_to in page.locator("main").inner_text()
+    assert page.locator(f"a[href='/api/v1/documents/{doc}/receipt?kind=assignment']").count() == 1
+
+
+def test_a_commission_member_decides_an_application(page: Any, any_site: Site) -> None:
+    application = any_site.world["application"]
+    log_in(page, any_site, "commission", lang="ru")
+    assert urlsplit(page.url).path == "/commission/applications"
+    page.click(f"main a[href='/commission/applications/{application}']")
+    page.check("input[name=decision][value=refused]")
+    page.fill("input[name=reference]", "DC-77/2026")
+    page.click("form[action$='/decision'] button[type=submit]")
+    # Reasons are required: the browser says so before sending, and nothing is decided.
+    assert page.eval_on_selector("textarea[name=reasons]", "e => e.validity.valueMissing")
+    assert any_site.api("GET", f"/api/v1/applications/{application}", "commission").json()["status"] == "review"
+    page.fill("textarea[name=reasons]", "The bailiff acted within the deadlines; the delay was the debtor's appeal.")
+    page.click("form[action$='/decision'] button[type=submit]")
+    assert page.get_attribute("html", "lang") == "ru"
+    decided = any_site.api("GET", f"/api/v1/applications/{application}", "commission").json()
+    assert decided["status"] == "refused" and decided["reference"] == "DC-77/2026"
+    assert "DC-77/2026" in page.locator("main").inner_text()
+
+
+def test_anyone_verifies_a_receipt_and_a_forged_one_is_refused(page: Any, any_site: Site, tmp_path: Path) -> None:
+    doc = any_site.world["claimant_docs"][0]
+    receipt = any_site.api("GET", f"/api/v1/documents/{doc}/receipt", "claimant")
+    assert receipt.status_code == 200
+    page.goto(any_site.url("/verify?lang=kk"))  # nobody logged in
+    page.fill("textarea[name=receipt]", receipt.text)
+    page.click("form[action='/verify'] button[type=submit]")
+    assert page.locator(".notice.ok").count() == 1
+    assert str(doc) in page.locator("main table").first.inner_text()
+
+    text = receipt.text.replace("KZ-75", "KZ-11")  # the event now says another region
+    assert text != receipt.text
+    (tmp_path / "forged.json").write_text(text)
+    page.goto(any_site.url("/verify"))
+    page.set_input_files("input[name=file]", str(tmp_path / "forged.json"))
+    page.click("form[action='/verify'] button[type=submit]")
+    assert page.locator(".notice.ok").count() == 0
+    assert page.locator(".notice.bad").count() == 1

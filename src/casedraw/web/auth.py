@@ -10,8 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from casedraw.api.deps import store_of
 from casedraw.api.security import SESSION_COOKIE, Access, bearer
-from casedraw.services.access import AccessRefused, Principal, Role, authenticate_token, log_in, log_out
-from casedraw.services.access import SESSION_HOURS
+from casedraw.services.access import SESSION_HOURS, AccessRefused, Principal, Role, authenticate_token, log_in, log_out
 from casedraw.web.forms import page_router
 from casedraw.web.pages import home_of, redirect, render
 
