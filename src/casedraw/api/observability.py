@@ -13,9 +13,11 @@ from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from casedraw.api.problems import PROBLEM_JSON
+from casedraw.api.problems import PROBLEM_JSON, problem_response
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 access_log = logging.getLogger("casedraw.api.access")
@@ -100,12 +102,12 @@ class Observability:
         except _TooLarge:
             if response_started:
                 raise
-            await _too_large(sending, request_id, self.max_body)
+            await _too_large(scope, sending, self.max_body)
         except Exception:
             access_log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
             if response_started:
                 raise
-            await _problem(sending, 500, request_id, "an internal error; the request id identifies it in the logs")
+            await _problem(scope, sending, 500, "an internal error; the request id identifies it in the logs")
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
@@ -128,13 +130,20 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _too_large(send: Send, request_id: str, limit: int) -> None:
-    await _problem(send, 413, request_id, f"the request body is larger than {limit:,} bytes")
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    await _problem(scope, send, 413, f"the request body is larger than {limit:,} bytes")
 
 
-async def _problem(send: Send, status: int, request_id: str, detail: str) -> None:
-    body = orjson.dumps({"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail,
-                         "instance": request_id, "errors": []})
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+async def _problem(scope: Scope, send: Send, status: int, detail: str) -> None:
+    """Problem details, or the page that says it where a web page was asked for (problems.problem_response)."""
+    try:
+        response = problem_response(Request(scope), status, detail)
+    except Exception:  # the error page itself failed: plain problem details, which cannot
+        access_log.exception("error page failed", extra={"fields": {"request_id": scope.get("request_id")}})
+        response = Response(orjson.dumps({"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail,
+                                          "instance": scope.get("request_id"), "errors": []}), status, media_type=PROBLEM_JSON)
+    await response(scope, _nothing_more, send)
+
+
+async def _nothing_more() -> Message:
+    return {"type": "http.disconnect"}
