@@ -55,7 +55,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes sharing the port (each with its own intake writer).")] = 1,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/openapi.json) with JSON logs on stderr."""
+    """Serve the web pages (/) and the HTTP API (/api/v1, OpenAPI at /api/v1/openapi.json) with JSON logs on stderr."""
     import uvicorn
 
     from casedraw.api.app import app_from_environment
@@ -64,7 +64,8 @@ def serve(
     with opened(url):  # create or migrate the schema once, before any worker starts
         pass
     os.environ["CASEDRAW_DB"], os.environ["CASEDRAW_LOG_LEVEL"] = url, log_level
-    console.print(f"casedraw API on http://{host}:{port}/api/v1 ({workers} worker(s), database {url.split('@')[-1]})", highlight=False)
+    console.print(f"casedraw on http://{host}:{port}/ (web pages) and http://{host}:{port}/api/v1 (API); "
+                  f"{workers} worker(s), database {url.split('@')[-1]}", highlight=False)
     options = {"host": host, "port": port, "log_level": log_level, "access_log": False, "log_config": None,
                "loop": "uvloop", "http": "httptools", "server_header": False}
     if workers > 1:
