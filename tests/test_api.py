@@ -20,10 +20,11 @@ from casedraw.api.security import StoreTokens
 from casedraw.domain.errors import FieldError
 from casedraw.ledger.checkpoint import NoteVerifier, open_checkpoint
 from casedraw.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from casedraw.ledger.pseudonyms import actor_key, claimant_pseudonym
 from casedraw.ledger.receipts import check_receipt
 from casedraw.services.access import Role, create_account, create_token, disable_account, revoke_token
 from casedraw.store import schema
-from casedraw.store.repository import Store
+from casedraw.store.repository import AFFINITY_KEY, Store
 
 PERSONAL = ("claimant_idn", "debtor_idn", "debtor_name", "issuing_body", "doc_number", "amount_tiyn")
 
@@ -56,9 +57,11 @@ def test_single_submission_accepted_then_duplicate(db_url):
         assert _documents(w) == before + 1
         shown = w.client.get(f"/api/v1/documents/{first.json()['id']}", headers=w.headers("claimant")).json()
         assert shown["status"] == "registered" and shown["debtor_idn"] == document_row(700)["debtor_idn"]
-        with w.store.read() as conn:  # the log names the claimant who submitted it
+        with w.store.read() as conn:  # the log names the claimant who submitted it, by pseudonym (ALGORITHM.md 5.1)
             body = conn.execute(select(schema.events.c.body).where(schema.events.c.seq == shown_seq(conn, shown["id"]))).scalar_one()
-        assert json.loads(body)["by"] == {"role": "claimant", "id": BANK_BIN}
+            key = actor_key(Store.secret(conn, AFFINITY_KEY))
+        assert json.loads(body)["by"] == {"role": "claimant", "id": claimant_pseudonym(key, BANK_BIN)}
+        assert BANK_BIN.encode() not in bytes(body)
 
 
 def shown_seq(conn, doc: int) -> int:  # type: ignore[no-untyped-def]

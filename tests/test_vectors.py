@@ -23,7 +23,8 @@ def published(name: str) -> object:
     return json.loads((ROOT / "docs" / "vectors" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["encoding", "identifiers", "identity", "routing", "events", "rng", "quotas", "draw", "log", "history"])
+@pytest.mark.parametrize("name", ["encoding", "identifiers", "identity", "routing", "events", "pseudonyms", "rng", "quotas", "draw", "log",
+                                  "history"])
 def test_code_reproduces_published_vectors(name):
     assert getattr(make_vectors, name)() == published(name), f"docs/vectors/{name}.json no longer matches the code"
 

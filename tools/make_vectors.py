@@ -52,6 +52,7 @@ from casedraw.ledger.events import (
 )
 from casedraw.ledger.merkle import consistency_proof, inclusion_proof, leaf_hash
 from casedraw.ledger.merkle import root as merkle_root
+from casedraw.ledger.pseudonyms import ACTOR_KEY_LABEL, actor_key, public_actor, published
 from casedraw.ledger.replay import Replayer
 from casedraw.services.setup import default_procedures, default_routing
 from casedraw.store import schema
@@ -60,7 +61,8 @@ OUT = Path(__file__).resolve().parent.parent / "docs" / "vectors"
 AT = "2026-03-02T04:00:00.000000Z"
 DAY = dt.date(2026, 3, 2)
 CHAMBER = Actor("chamber", "almaty-registry")
-CLAIMANT = Actor("claimant", "halyk-api")
+CLAIMANT = Actor("claimant", "940140000385")  # the bank's BIN, its account: the log names it by pseudonym (5.1)
+AFFINITY_KEY = bytes(range(32))  # the operator's secret K of the vectors (6.3), published here for testing only
 
 
 def salt(n: int) -> bytes:
@@ -193,8 +195,23 @@ def events() -> list[dict[str, object]]:
             "private_utf8": None if e.private is None else e.private_bytes().decode(),  # type: ignore[union-attr]
             "commit": e.data.get("commit"),
         }
-        for e in built if e is not None
+        for e in published(actor_key(AFFINITY_KEY), [e for e in built if e is not None])  # as the store logs them
     ]
+
+
+def pseudonyms() -> dict[str, object]:
+    """Section 5.1: K_actor from the vectors' affinity key, and the public ACTOR_ID of some accounts."""
+    key = actor_key(AFFINITY_KEY)
+    accounts = [
+        ("claimant", "940140000385"), ("claimant", "850412300704"), ("claimant", " 850412300704"), ("claimant", "bank-api"),
+        ("claimant", "банк-api"), ("bailiff", "PB-00001"), ("ministry", "mj"), ("system", "casedraw"),
+    ]
+    return {
+        "affinity_key_hex": AFFINITY_KEY.hex(),
+        "label_utf8": ACTOR_KEY_LABEL.decode(),
+        "actor_key_hex": key.hex(),
+        "actors": [{"role": role, "account": account, "id": public_actor(key, Actor(role, account)).id} for role, account in accounts],
+    }
 
 
 def rng() -> dict[str, object]:
@@ -402,7 +419,7 @@ def history() -> dict[str, object]:
         store = Store.open(f"sqlite:///{work}/history.db")
         try:
             system = acting("system", "rounds")
-            initialise(store, acting("ministry", "mj"), secret=bytes(32), affinity_key=bytes(range(32)))
+            initialise(store, acting("ministry", "mj"), secret=bytes(32), affinity_key=AFFINITY_KEY)
             import_bailiffs(store, list(enumerate(bailiffs, start=2)), acting("chamber", "registry"))
             proc.set_member(store, acting("ministry", "mj"), "KZ-75", "commission-kz-75", "commission")
             rows = [document(n) for n in range(30)] + [document(30, region="KZ-71", lodged_with="KZ-75")]
@@ -462,7 +479,7 @@ def history() -> dict[str, object]:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, data in {"encoding": encoding(), "identifiers": identifiers(), "identity": identity(), "routing": routing(),
-                       "events": events(), "rng": rng(), "quotas": quotas(), "draw": draw(), "log": log(), "history": history()}.items():
+                       "events": events(), "pseudonyms": pseudonyms(), "rng": rng(), "quotas": quotas(), "draw": draw(), "log": log(), "history": history()}.items():
         (OUT / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {OUT / name}.json")
 

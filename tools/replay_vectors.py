@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import sys
 from pathlib import Path
@@ -78,7 +79,18 @@ def replay() -> int:
         body = v["body_utf8"].encode()
         assert hashlib.sha256(body).hexdigest() == v["leaf_input_sha256"] and canonical.decode(body) is not None
         checked += 1
+    checked += _pseudonyms(_load("pseudonyms"))  # type: ignore[arg-type]
     return checked
+
+
+def _pseudonyms(v: dict) -> int:
+    """Section 5.1 with the standard library alone: K_actor, then each account's public ACTOR_ID."""
+    key = hmac.digest(bytes.fromhex(v["affinity_key_hex"]), v["label_utf8"].encode(), "sha256")
+    assert key.hex() == v["actor_key_hex"], "actor key"
+    for a in v["actors"]:
+        expected = "c-" + hmac.digest(key, a["account"].encode(), "sha256").hex()[:32] if a["role"] == "claimant" else a["account"]
+        assert a["id"] == expected, f"pseudonym of {a['role']}:{a['account']}"
+    return 1
 
 
 if __name__ == "__main__":

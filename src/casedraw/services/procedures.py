@@ -361,9 +361,9 @@ def file_application(
         d = schema.documents
         row = conn.execute(select(d.c.claimant_idn, d.c.status, d.c.assigned_to).where(d.c.id == doc)).one_or_none()
         _need(row is not None, f"doc: document {doc} is not registered")
-        number, _, errors = validate_idn(claimant_idn.strip(), "claimant")
+        claimant, _, errors = validate_idn(claimant_idn.strip(), "claimant")
         _need(not errors, "; ".join(str(e) for e in errors))
-        _need(row.claimant_idn == number, f"claimant: not the claimant of document {doc}")
+        _need(row.claimant_idn == claimant, f"claimant: not the claimant of document {doc}")
         _need(row.status == "assigned", f"doc: document {doc} is {row.status}, not assigned to a bailiff")
         ap = schema.applications
         under_review = conn.execute(select(ap.c.id).where(ap.c.doc == doc, ap.c.status == "review")).scalar_one_or_none()
@@ -371,7 +371,8 @@ def file_application(
         bailiff = _bailiff(conn, row.assigned_to)
         deadline = add_working_days(today, Store.procedure_config(conn, today).decision_working_days)
         number = _count(conn, ap) + 1
-        private = {"claimant": claimant_idn, "statement": statement, "references": references}
+        # The public body names the claimant by pseudonym (ALGORITHM.md 5.1): its IIN/BIN is kept here, as checked.
+        private = {"claimant": claimant, "statement": statement, "references": references}
         overdue = overdue_on(conn, doc, today)
         writer.append([ev.application_filed(at, ctx.actor, number, doc, bailiff.licence, bailiff.region, grounds, deadline, overdue, private, ctx.salt())])
         return Filed(number, deadline)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, Row, Select, bindparam, delete, func, select, update
@@ -18,6 +18,7 @@ from casedraw.domain.procedures import ProcedureConfig
 from casedraw.domain.routing import RoutingConfig
 from casedraw.draw.config import CONFIGURATIONS, DrawConfig
 from casedraw.ledger.events import Event, kz_day
+from casedraw.ledger.pseudonyms import actor_key, needs_pseudonyms, published
 from casedraw.store import schema
 from casedraw.store.db import database_url, make_engine, migrate, writer_lock
 from casedraw.store.projections import Op, apply, execute_many, insert_ignoring_existing, project
@@ -46,6 +47,7 @@ class Writer:
     size: int  # events in the log, including those appended in this transaction
     documents: int  # documents registered, ditto
     last_at: str = ""  # time of the log's last event
+    actor_key: Callable[[], bytes] = field(kw_only=True, repr=False)  # K_actor, read when a claimant's event first needs it
 
     def stamp(self, ctx: Stamping) -> tuple[str, dt.date]:
         """The time for events appended now, and that day in Kazakhstan. Taken while holding the log
@@ -63,9 +65,14 @@ class Writer:
 
     def append(self, events: Sequence[Event], ops: Iterable[Op] | None = None) -> range:
         """Append events and their projections; returns their log indexes. `ops`, when given, are the
-        projections, made by the caller from the same parts as the events (intake, for speed)."""
+        projections, made by the caller from the same parts as the events (intake, for speed).
+
+        Events come with the real actor (services authorise by it); what is logged, and projected, names
+        a claimant by its pseudonym (docs/ALGORITHM.md, 5.1), so live tables match a rebuild from the log."""
         if not events:
             return range(self.size, self.size)
+        if needs_pseudonyms(events):  # every event enters the log here: the only place to replace the actor
+            events = published(self.actor_key(), events)
         first = self.size
         rows = [
             {"seq": first + i, "kind": str(e.kind), "at": e.at, "body": e.body(), "private": e.private_bytes()}
@@ -90,6 +97,7 @@ class Store:
         self.engine = engine
         self._writer_lock = writer_lock(engine.url.render_as_string(hide_password=False))
         self._intake_day: tuple[dt.date, tuple[RoutingConfig, DrawConfig, bytes]] | None = None
+        self._actor_key: bytes | None = None
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -107,9 +115,15 @@ class Store:
         with self._writer_lock, self.engine.begin() as conn:
             size, documents = conn.execute(_CLAIM_HEAD).one()
             last_at = conn.execute(_AT_OF, {"seq": size - 1}).scalar_one_or_none() if size else None
-            writer = Writer(conn, size, documents, last_at or "")
+            writer = Writer(conn, size, documents, last_at or "", actor_key=partial(self._actor_key_in, conn))
             yield writer
             conn.execute(_SET_HEAD, {"size": writer.size, "documents": writer.documents})
+
+    def _actor_key_in(self, conn: Connection) -> bytes:
+        """K_actor (docs/ALGORITHM.md, 5.1), derived from the affinity key on first use: operator secrets never change."""
+        if self._actor_key is None:
+            self._actor_key = actor_key(self.secret(conn, AFFINITY_KEY))
+        return self._actor_key
 
     @staticmethod
     def log_size(conn: Connection) -> int:
