@@ -89,7 +89,7 @@ def test_region_dashboard_agrees_with_the_database(db_url):
         cells = re.findall(r'<td class="num">([\d,.]+)</td>', foot)
         assert [int(c.replace(",", "")) for c in cells[:2]] == [assigned, weight]
         # Each bailiff's row: its load, and a fair share of a quarter of the region (four equal shares, all eligible)
-        rows = re.findall(r'<td class="mono">(PB-\d+)</td> <td>active</td> <td>yes</td> <td class="num">1.000</td> '
+        rows = re.findall(r'<td class="mono">(PB-\d+)</td> <td>Active</td> <td>yes</td> <td class="num">1.000</td> '
                           r'<td class="num">(\d+)</td> <td class="num">(\d+)</td> <td class="num">([\d.]+)</td>', page)
         assert len(rows) == 4
         assert {lic: int(load) for lic, _, load, _ in rows} == {lic: by_bailiff.get(lic, 0) for lic, _, _, _ in rows}

@@ -214,7 +214,7 @@ def test_commission_decides_an_application(db_url: str) -> None:
     with api_world(db_url) as w:
         as_role(w, "commission")
         queue = text(w.client.get("/commission/applications?lang=en"))
-        assert "Inaction of the bailiff" in queue and "working days left" in queue
+        assert "Inaction: no enforcement action taken" in queue and "working days left" in queue
         path = f"/commission/applications/{w.application}"
         page = text(w.client.get(f"{path}?lang=en"))
         assert "Nothing happened." in page and "Under review" in page
@@ -238,10 +238,11 @@ def test_commission_decides_an_application(db_url: str) -> None:
             document = conn.execute(select(d.c.status, d.c.assigned_to).where(d.c.id == doc)).one()
         assert status == "granted" and tuple(document) == ("released", None)
         after = text(w.client.get(f"{path}?done=granted&lang=en"))
-        assert "Granted" in after and "Released for a new draw" in after and "Paragraph 12 application decided" in after
+        assert "Granted: the bailiff is replaced" in after and "Released for a new draw" in after
+        assert "Application to replace the bailiff decided" in after
         assert "Record the decision" not in after
         assert "No applications here." in text(w.client.get("/commission/applications?lang=en"))
-        assert "Granted" in text(w.client.get("/commission/applications?status=granted&lang=en"))
+        assert "Granted: the bailiff is replaced" in text(w.client.get("/commission/applications?status=granted&lang=en"))
         twice = w.client.post(f"{path}/decision", data={"decision": "refused", "reference": "Minutes 13", "reasons": "Changed mind."})
         assert twice.status_code == 422 and errors_named(twice) == ["application"]
 

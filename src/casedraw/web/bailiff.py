@@ -5,7 +5,7 @@ with its timeline, and my absences.
 Steps go through services.proceedings.record_steps as POST /api/v1/proceedings/steps does (only the
 role bailiff records them, as there); absences through services.procedures as the absence routes do,
 with their naming of the dates (the service's from/to are start/end here too). This module also holds
-what the staff pages share: the translated labels of closed sets of values and the form helpers.
+what the staff pages share: the page's common context and the form helpers.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from casedraw.services.access import Principal, Role
 from casedraw.services.proceedings import StepRequest, record_steps
 from casedraw.store import schema
 from casedraw.web.forms import page_router
-from casedraw.web.pages import N_, ROLE_NAMES, language, render, translator, with_query
+from casedraw.web.pages import language, render, translator, with_query
 from casedraw.web.pages import redirect as see_other
 
 router = page_router("/bailiff")
@@ -46,64 +46,6 @@ Number = Annotated[int, Path(ge=1, le=MAX_ID)]
 After = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 # --- what the staff pages share ---------------------------------------------------------------
-
-# Closed sets of values, each shown by its label (translated in the template: {{ _(label("stage", s)) }}).
-LABELS: dict[str, dict[str, str]] = {
-    "status": {"registered": N_("Registered, waiting for a round"), "sealed": N_("In a sealed round"), "assigned": N_("Assigned"),
-               "pending": N_("Pending: no bailiff could take it"), "released": N_("Released for a new draw"),
-               "forwarded": N_("Forwarded to another region"), "closed": N_("Closed")},
-    "stage": {"assigned": N_("Not acknowledged yet"), "acknowledged": N_("Acknowledged"), "initiated": N_("Proceedings initiated"),
-              "suspended": N_("Suspended"), "closed": N_("Closed"), "moved": N_("Moved to another bailiff")},
-    "step": {"acknowledged": N_("Acknowledge"), "initiated": N_("Initiate proceedings"), "recovered": N_("Record a recovery"),
-             "suspended": N_("Suspend"), "resumed": N_("Resume"), "closed": N_("Close the proceeding")},
-    "closure": {"recovered": N_("Recovered in full (or executed)"), "returned": N_("Returned to the claimant"),
-                "impossible": N_("Recovery impossible"), "withdrawn": N_("Withdrawn by the claimant"),
-                "transferred": N_("Transferred to another enforcement body"), "replaced": N_("Replaced under paragraph 12"),
-                "redistributed": N_("Released for redistribution"), "forwarded": N_("Forwarded to another region")},
-    "overdue": {"acknowledge": N_("Acknowledgement overdue"), "initiate": N_("Initiation overdue")},
-    "absence": {"leave": N_("Leave"), "illness": N_("Illness"), "other": N_("Other absence")},
-    "licence": {"active": N_("Active"), "suspended": N_("Licence suspended"), "terminated": N_("Licence terminated"),
-                "revoked": N_("Licence revoked"), "expelled": N_("Expelled from the chamber")},
-    "application": {"review": N_("Under review"), "granted": N_("Granted"), "refused": N_("Refused")},
-    "grounds": {"inaction": N_("Inaction of the bailiff"), "missed_deadlines": N_("Missed deadlines"),
-                "conflict_of_interest": N_("Conflict of interest"), "misconduct": N_("Misconduct"), "other": N_("Other grounds")},
-    "decision": {"granted": N_("Grant: replace the bailiff"), "refused": N_("Refuse")},
-    "config": {"routing": N_("Routing"), "draw": N_("Draw"), "procedures": N_("Procedures")},
-    "round": {"sealed": N_("Sealed, waiting for randomness"), "drawn": N_("Drawn")},
-    "beacon": {"hashchain": N_("Published hash chain"), "drand-quicknet": N_("drand quicknet beacon")},
-    "reason": {"licence_not_active": N_("Licence not active"), "absent": N_("Absent"), "self_suspended": N_("Suspended under paragraph 17"),
-               "conflict_of_interest": N_("Conflict of interest"), "replaced": N_("Replaced under paragraph 12"),
-               "redistributed": N_("The document left this bailiff"), "specialisation": N_("Lacks the required specialisation"),
-               "capacity": N_("At the capacity cap"), "no_bailiff_in_region": N_("No bailiff in the region")},
-    "cause": {"licence": N_("Licence event"), "transfer": N_("Transfer to another district"), "long_absence": N_("Long absence"),
-              "replaced": N_("Replaced under paragraph 12")},
-    "category": {"alimony": N_("Alimony"), "recovery_person": N_("Recovery for a person"), "recovery_entity": N_("Recovery for an organisation"),
-                 "state_claim": N_("State claim"), "non_property": N_("Non-property claim")},
-    "basis": {"debtor_registration": N_("Debtor's registered address"), "debtor_residence": N_("Debtor's residence"),
-              "debtor_work": N_("Debtor's place of work"), "registered_location": N_("Debtor organisation's registered location"),
-              "actual_location": N_("Debtor organisation's actual location"), "property_location": N_("Location of the property")},
-    "how": {"draw": N_("By the draw"), "affinity": N_("Same debtor as an open proceeding")},
-    "event": {"config.set": N_("Configuration version issued"), "bailiff.registered": N_("Bailiff registered"),
-              "bailiff.changed": N_("Bailiff's record changed"), "document.registered": N_("Document registered"),
-              "beacon.anchor": N_("Randomness anchor published"), "round.sealed": N_("Round sealed"),
-              "round.randomness": N_("Round randomness revealed"), "round.drawn": N_("Round drawn"),
-              "chamber.member": N_("Chamber member appointed or removed"), "absence.recorded": N_("Absence recorded"),
-              "absence.changed": N_("Absence changed"), "absence.cancelled": N_("Absence cancelled"),
-              "bailiff.self_suspension": N_("Paragraph 17: distribution suspended or resumed"), "bailiff.licence": N_("Licence event"),
-              "bailiff.released": N_("Proceedings released for redistribution"), "application.filed": N_("Paragraph 12 application filed"),
-              "application.decided": N_("Paragraph 12 application decided"), "document.forwarded": N_("Document forwarded to another region"),
-              "proceeding.assigned": N_("Assigned to a bailiff"), "proceeding.acknowledged": N_("Assignment acknowledged"),
-              "proceeding.initiated": N_("Proceedings initiated"), "proceeding.recovered": N_("Recovery recorded"),
-              "proceeding.suspended": N_("Proceeding suspended"), "proceeding.resumed": N_("Proceeding resumed"),
-              "proceeding.closed": N_("Proceeding closed"), "history.imported": N_("Past proceedings imported"), "now": N_("Now")},
-    "actor": {**{str(role): name for role, name in ROLE_NAMES.items()}, "system": N_("The system"),
-              "republican_chamber": N_("Republican Chamber")},
-}
-
-
-def label(kind: str, value: object) -> str:
-    """The English label of a value of a closed set (the template translates it); an unknown value as it is."""
-    return LABELS[kind].get(str(value), str(value))
 
 
 def today() -> dt.date:
@@ -117,11 +59,11 @@ def region_name(code: str, lang: str) -> str:
 
 
 def page(request: Request, template: str, context: Mapping[str, Any] | None = None, status: int = 200) -> Response:
-    """render() with what the staff templates share: labels, region names, today, links with a changed query."""
+    """render() with what the staff templates share: region names, today, links with a changed query."""
     def _region(code: str) -> str:
         return region_name(code, language(request))
 
-    return render(request, template, {"label": label, "region_name": _region, "today": today(),
+    return render(request, template, {"region_name": _region, "today": today(),
                                       "link": lambda **changes: with_query(request, **changes), **(context or {})}, status=status)
 
 

@@ -41,7 +41,8 @@ from casedraw.services.reports import RowOutcome
 from casedraw.store import schema
 from casedraw.web import uploads
 from casedraw.web.forms import page_router
-from casedraw.web.pages import N_, language, redirect, render, translator
+from casedraw.web.labels import LABELS, N_, label_for
+from casedraw.web.pages import language, redirect, render, translator
 
 router = page_router("/claimant")
 Claimant = Annotated[Principal, Depends(Access.of(Role.CLAIMANT))]
@@ -49,98 +50,16 @@ DocId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PAGE_SIZE = 50
 REJECTED_SHOWN = 1_000  # rejected rows listed on the job page; the CSV has them all
 
-# Words for the closed sets of values the pages show (translated where shown).
-LABELS: Mapping[str, Mapping[str, str]] = {
-    "status": {
-        "registered": N_("Registered"), "sealed": N_("Sealed for the draw"), "pending": N_("Waiting: no bailiff could take it"),
-        "assigned": N_("Assigned to a bailiff"), "released": N_("Released: to be drawn again"),
-        "forwarded": N_("Forwarded to another region"), "closed": N_("Closed"),
-    },
-    "channel": {"pb": N_("Private bailiffs (drawn)"), "robot": N_("Robot bailiff"), "state": N_("State bailiffs")},
-    "how": {"draw": N_("by the draw"), "affinity": N_("to the bailiff already enforcing against this debtor")},
-    "claimant_kind": {
-        "bank": N_("Bank"), "mfo": N_("Microfinance organisation"), "collection_agency": N_("Collection agency"),
-        "individual": N_("Individual"), "state_body": N_("State body"),
-    },
-    "doc_kind": {
-        "writ_of_execution": N_("Writ of execution"), "court_order": N_("Court order"),
-        "notary_inscription": N_("Notary's enforcement inscription"), "other": N_("Other enforcement document"),
-    },
-    "category": {
-        "alimony": N_("Alimony"), "recovery_person": N_("Recovery in favour of an individual"),
-        "recovery_entity": N_("Recovery in favour of a legal entity"), "state_claim": N_("Recovery in favour of the state"),
-        "non_property": N_("Non-property claim"),
-    },
-    "basis": {
-        "debtor_registration": N_("Debtor's registered address"), "debtor_residence": N_("Debtor's place of residence"),
-        "debtor_work": N_("Debtor's place of work"), "registered_location": N_("Debtor's registered office"),
-        "actual_location": N_("Debtor's actual location"), "property_location": N_("Location of the debtor's property"),
-    },
-    "grounds": {
-        "inaction": N_("Inaction: no enforcement action taken"), "missed_deadlines": N_("Missed deadlines"),
-        "conflict_of_interest": N_("Conflict of interest"), "misconduct": N_("Misconduct confirmed by a disciplinary or court decision"),
-        "other": N_("Other grounds"),
-    },
-    "application": {"review": N_("Under review"), "granted": N_("Granted: the bailiff is replaced"), "refused": N_("Refused")},
-    "decision": {"granted": N_("Granted"), "refused": N_("Refused")},
-    "step": {
-        "document.registered": N_("Registered"), "application.filed": N_("Application to replace the bailiff filed"),
-        "application.decided": N_("The commission decided the application"), "bailiff.released": N_("Released from the bailiff"),
-        "document.forwarded": N_("Forwarded to another region"), "proceeding.assigned": N_("Assigned to a bailiff"),
-        "proceeding.acknowledged": N_("Acknowledged by the bailiff"), "proceeding.initiated": N_("Enforcement proceedings initiated"),
-        "proceeding.closed": N_("Enforcement proceedings closed"), "now": N_("Now"),
-    },
-    "cause": {
-        "licence": N_("the bailiff's licence is no longer active"), "transfer": N_("the bailiff moved to another district"),
-        "long_absence": N_("the bailiff's long absence"), "replaced": N_("the bailiff was replaced under paragraph 12"),
-    },
-    "stage": {
-        "assigned": N_("not yet acknowledged"), "acknowledged": N_("acknowledged"), "initiated": N_("proceedings initiated"),
-        "suspended": N_("suspended"), "closed": N_("closed"), "moved": N_("moved"),
-    },
-    "closure": {
-        "recovered": N_("recovered in full"), "returned": N_("returned to the claimant"), "impossible": N_("recovery impossible"),
-        "withdrawn": N_("withdrawn by the claimant"), "transferred": N_("transferred to another enforcement body"),
-    },
-    "pending": {
-        "no_bailiff_in_region": N_("no private bailiff in the region"), "licence_not_active": N_("licence not active"),
-        "absent": N_("absent"), "self_suspended": N_("distribution suspended at own request (paragraph 17)"),
-        "conflict_of_interest": N_("conflict of interest"), "replaced": N_("replaced on this document"),
-        "redistributed": N_("the document already left this bailiff"), "specialisation": N_("lacks the required specialisation"),
-        "capacity": N_("at the limit of open proceedings"),
-    },
-    "job": {"running": N_("Registering"), "done": N_("Finished"), "failed": N_("Stopped by an error")},
-    "outcome": {"accepted": N_("Accepted"), "duplicate": N_("Already registered"), "rejected": N_("Rejected")},
-    "field": {
-        "claimant_kind": N_("Kind of claimant"), "claimant_idn": N_("Claimant's BIN or IIN"), "claimant_name": N_("Claimant's name"),
-        "debtor_idn": N_("Debtor's IIN or BIN"), "debtor_name": N_("Debtor's name or full name"), "doc_kind": N_("Kind of document"),
-        "issuing_body": N_("Issued by"), "doc_number": N_("Document number"), "doc_date": N_("Date of the document"),
-        "basis": N_("What ties it to the region"), "region": N_("Region"), "category": N_("Category of claim"),
-        "amount_kzt": N_("Amount to recover, tenge"), "external_ref": N_("Your own reference"),
-        "lodged_with": N_("Lodged with the chamber of another region"),
-    },
-}
 CHOICES = {"claimant_kind": ClaimantKind, "doc_kind": DocumentKind, "basis": Basis, "category": Category}
 FORM_FIELDS = tuple(DocumentIn.model_fields)
 NOTICES = ("accepted", "duplicate", "filed")
 
 
-def labeller(request: Request) -> Callable[[str, Any], str]:
-    """label(kind, value): the words for a value of a closed set in the page's language (the value
-    itself if the set does not know it)."""
-    gettext = translator(request)
-
-    def label(kind: str, value: Any) -> str:
-        words = LABELS[kind].get(str(value)) if value is not None else None
-        return gettext(words) if words else ("—" if value in (None, "") else str(value))
-
-    return label
-
-
 def page(request: Request, template: str, context: Mapping[str, Any], status: int = 200) -> Response:
+    """render() with what the claimant's templates share: the regions' names in the page's language."""
     lang = language(request)
     regions = {iso: region.name(lang) for iso, region in REGIONS.items()}
-    return render(request, template, {"label": labeller(request), "regions": regions, "detail": "", **context}, status=status)
+    return render(request, template, {"regions": regions, "detail": "", **context}, status=status)
 
 
 def _errors_by_field(errors: Sequence[FieldError]) -> dict[str, list[str]]:
@@ -226,8 +145,8 @@ def _claimant_defaults(request: Request, principal: Principal) -> dict[str, str]
 
 def _submit_form(request: Request, principal: Principal, values: Mapping[str, str], errors: Sequence[FieldError] = (),
                  status: int = 200, note: str | None = None) -> Response:
-    label, lang = labeller(request), language(request)
-    kinds = {name: [(str(code), label(name, code)) for code in kind] for name, kind in CHOICES.items()}
+    gettext, lang = translator(request), language(request)
+    kinds = {name: [(str(code), label_for(gettext, name, code)) for code in kind] for name, kind in CHOICES.items()}
     kinds["region"] = [(iso, f"{region.name(lang)} ({iso})") for iso, region in REGIONS.items()]
     return page(request, "claimant/submit.html", {
         "values": {**values, "claimant_idn": principal.subject}, "errors": list(errors), "by_field": _errors_by_field(errors),

@@ -4,7 +4,7 @@ and the errors of a page (an API problem becomes a page, or a redirect to the lo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cache
+from functools import cache, partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -19,15 +19,11 @@ from casedraw.api.security import SESSION_COOKIE
 from casedraw.domain.errors import FieldError
 from casedraw.services.access import Principal, Role
 from casedraw.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LOCALES, Formats, negotiate, translations
+from casedraw.web.labels import N_, label_for
 
 TEMPLATES = Path(__file__).parent / "templates"
 NOT_PAGES = (f"{API_PREFIX}/", "/healthz", "/readyz", "/metrics", "/static/")
 LANG_COOKIE_AGE = 365 * 24 * 3600
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction where it is translated later (in a template)."""
-    return message
 
 
 # What each role finds in the menu: (path, label). Labels are translated in the template.
@@ -43,11 +39,6 @@ ROLE_MENUS: Mapping[Role, tuple[tuple[str, str], ...]] = {
     Role.MINISTRY: (("/ministry/config", N_("Configuration")), ("/ministry/audit", N_("Audit"))),
     Role.AUDITOR: (("/ministry/audit", N_("Audit")),),
     Role.OPERATOR: (("/ministry/audit", N_("Audit")),),
-}
-ROLE_NAMES = {
-    Role.CLAIMANT: N_("Claimant"), Role.BAILIFF: N_("Private bailiff"), Role.CHAMBER_HEAD: N_("Chamber head"),
-    Role.CHAMBER: N_("Chamber staff"), Role.COMMISSION: N_("Disciplinary commission"), Role.MINISTRY: N_("Ministry of Justice"),
-    Role.AUDITOR: N_("Auditor"), Role.OPERATOR: N_("Operator"),
 }
 
 
@@ -82,7 +73,8 @@ def environment(lang: str) -> Environment:
     formats = Formats(lang)
     env.filters.update(date=formats.date, datetime=formats.datetime, number=formats.number, percent=formats.percent,
                        money=formats.money, urlquote=lambda s: quote(str(s), safe=""))
-    env.globals.update(lang=lang, LOCALES=LOCALES, LANGUAGE_NAMES=LANGUAGE_NAMES, ROLE_NAMES=ROLE_NAMES)
+    env.globals.update(lang=lang, LOCALES=LOCALES, LANGUAGE_NAMES=LANGUAGE_NAMES,
+                       label=partial(label_for, translations(lang).gettext))  # {{ label("status", d.status) }}: translated
     return env
 
 

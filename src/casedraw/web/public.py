@@ -37,7 +37,8 @@ from casedraw.store.repository import Store
 from casedraw.web import charts
 from casedraw.web.forms import page_router
 from casedraw.web.i18n import Formats
-from casedraw.web.pages import N_, language, render, translator
+from casedraw.web.labels import N_, label_for
+from casedraw.web.pages import language, render, translator
 
 router = page_router()
 Public = Annotated[Principal | None, Depends(Access.of(*Role, public=True))]
@@ -257,37 +258,6 @@ def draw_guard(store: Store, day: dt.date | None) -> tuple[int, int, int]:
     return version, config.guard, config.max_weight
 
 
-# Closed sets of codes shown to people: labels translated in the templates.
-STATUS_LABELS = {"active": N_("active"), "suspended": N_("licence suspended"), "terminated": N_("licence terminated"),
-                 "revoked": N_("licence revoked"), "expelled": N_("expelled from the chamber"), "unknown": N_("not on the roster")}
-INDICATOR_LABELS = {
-    "documents": N_("Documents"), "hours_to_draw": N_("Hours from registration to the draw"), "pending": N_("Pending documents"),
-    "waiting": N_("Waiting for the next round"), "open": N_("Open proceedings"),
-    "days_to_acknowledge": N_("Days to acknowledge"), "days_to_initiation": N_("Days to initiate proceedings"),
-    "days_to_closure": N_("Days from initiation to closure"), "recovered_share": N_("Share of the claim recovered"),
-    "full_recovery_rate": N_("Full recovery rate"), "late_acknowledgement_rate": N_("Late acknowledgement rate"),
-    "late_initiation_rate": N_("Late initiation rate"), "suspended_rate": N_("Proceedings ever suspended"),
-    "applications": N_("Paragraph 12 applications"), "application_granted_rate": N_("Applications granted"),
-    "decision_working_days": N_("Working days to the commission's decision"), "late_decision_rate": N_("Late decisions"),
-    "outcome:recovered": N_("Closed: recovered in full"), "outcome:returned": N_("Closed: returned to the claimant"),
-    "outcome:impossible": N_("Closed: recovery impossible"), "outcome:withdrawn": N_("Closed: withdrawn by the claimant"),
-    "outcome:transferred": N_("Closed: transferred to another body"), "outcome:replaced": N_("Replaced (paragraph 12)"),
-    "outcome:redistributed": N_("Redistributed"), "outcome:forwarded": N_("Forwarded to another region"),
-    "pending:no_bailiff_in_region": N_("Pending: no bailiff in the region"),
-    "pending:licence_not_active": N_("Pending: licence not active"),
-    "pending:absent": N_("Pending: bailiff absent"), "pending:self_suspended": N_("Pending: paragraph 17 self-suspension"),
-    "pending:conflict_of_interest": N_("Pending: conflict of interest"), "pending:replaced": N_("Pending: replaced bailiff excluded"),
-    "pending:redistributed": N_("Pending: former bailiff excluded"), "pending:specialisation": N_("Pending: specialisation required"),
-    "pending:capacity": N_("Pending: capacity reached"),
-}
-UNIT_LABELS = {"hours": N_("hours"), "days": N_("days"), "working_days": N_("working days"), "percent": N_("percent of the claim"),
-               "proportion": N_("share"), "count": N_("count")}
-PERIOD_LABELS = {"before": N_("Before (claimant's choice)"), "after": N_("After (automatic distribution)")}
-KIND_LABELS = {"registration": N_("registration"), "assignment": N_("assignment")}
-HOW_LABELS = {"draw": N_("by the draw"), "affinity": N_("by affinity (same debtor)")}
-CATEGORY_LABELS = {"alimony": N_("alimony"), "recovery_person": N_("recovery for a person"),
-                   "recovery_entity": N_("recovery for an entity"), "state_claim": N_("state claim"), "non_property": N_("non-property")}
-CHANNEL_LABELS = {"pb": N_("private bailiff"), "robot": N_("automatic (robot)"), "state": N_("state bailiff")}
 DAY_UNITS = ("days", "hours", "working_days")
 
 
@@ -302,7 +272,7 @@ def region_statistics(rows: Sequence[Mapping[str, Any]], comparison: Sequence[Ma
 def comparison_charts(compared: Sequence[Mapping[str, Any]], gettext: Callable[[str], str], fmt: Formats) -> list[Any]:
     """Before and after side by side with their 95 % intervals: days in one chart, shares in another."""
     made = []
-    before, after = gettext(PERIOD_LABELS["before"]), gettext(PERIOD_LABELS["after"])
+    before, after = label_for(gettext, "period", "before"), label_for(gettext, "period", "after")
     groups = ((N_("Processing times (days), mean with 95 % confidence interval"), lambda r: r["unit"] in DAY_UNITS),
               (N_("Shares (%), with 95 % confidence interval"), lambda r: r["unit"] not in DAY_UNITS))
     for title, keep in groups:
@@ -315,7 +285,7 @@ def comparison_charts(compared: Sequence[Mapping[str, Any]], gettext: Callable[[
         intervals = [[_interval(r, "before", k) for r, k in zip(chosen, scale, strict=True)],
                      [_interval(r, "after", k) for r, k in zip(chosen, scale, strict=True)]]
         made.append({"title": gettext(title), "svg": charts.grouped_bars(
-            [gettext(INDICATOR_LABELS.get(r["indicator"], r["indicator"])) for r in chosen], series, intervals=intervals,
+            [label_for(gettext, "indicator", r["indicator"]) for r in chosen], series, intervals=intervals,
             title=gettext(title), description=gettext(N_("The same figures are in the table below.")),
             fmt=lambda v: fmt.number(v, 1), frame=charts.Frame(height=300, bottom=110))})
     return made
@@ -448,8 +418,6 @@ def region_dashboard(code: str, request: Request, _: Public) -> Response:
         "floor": floor, "load_spread": load_spread, "over_time": over_time, "stats": stats,
         "load_chart": load_chart, "gap_chart": gap_chart, "time_chart": time_chart,
         "comparison_charts": comparison_charts(stats["compared"], gettext, fmt),
-        "STATUS_LABELS": STATUS_LABELS, "INDICATOR_LABELS": INDICATOR_LABELS, "UNIT_LABELS": UNIT_LABELS,
-        "PERIOD_LABELS": PERIOD_LABELS, "DAY_UNITS": DAY_UNITS,
     })
 
 
@@ -457,8 +425,7 @@ def _verify_context(request: Request, text: str = "", outcome: ReceiptOutcome | 
                     errors: Sequence[FieldError] = ()) -> dict[str, Any]:
     published = request.app.state.published
     return {"text": text, "outcome": outcome, "errors": list(errors), "detail": "", "verifier_key": published.signer.verifier_key(),
-            "limit": RECEIPT_LIMIT, "KIND_LABELS": KIND_LABELS, "HOW_LABELS": HOW_LABELS,
-            "CATEGORY_LABELS": CATEGORY_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS}
+            "limit": RECEIPT_LIMIT}
 
 
 @router.get("/verify")
