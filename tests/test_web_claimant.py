@@ -169,7 +169,7 @@ def _finished(world: World, location: str) -> str:
     job = uploads.uploads_of(world.client.app).get(BANK_BIN, location.rsplit("/", 1)[1])  # type: ignore[arg-type]
     assert job is not None and job.finished.wait(30)
     page = world.client.get(location)
-    assert page.status_code == 200 and 'http-equiv="refresh"' not in page.text
+    assert page.status_code == 200 and 'http-equiv="refresh"' not in page.text and "data-follow" not in page.text
     return page.text
 
 
@@ -225,6 +225,7 @@ def test_upload_xlsx_and_progress_page_while_running(world: World) -> None:
     location = _upload(world, "Реестр.xlsx", buffer.getvalue())
     running = world.client.get(location)
     assert 'http-equiv="refresh" content="1"' in running.text and "<progress" in running.text and 'value="0"' in running.text
+    assert 'id="job" data-follow="1"' in running.text  # with scripts, followed in place instead of reloaded
     assert "Реестр.xlsx" in running.text
     waiting.pop()()  # type: ignore[operator]
     text = _text(_finished(world, location))
