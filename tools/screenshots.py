@@ -51,16 +51,25 @@ def shoot(base: str, out: Path, region: str) -> list[Path]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
 
-        def take(page, name: str, path: str, full: bool = False) -> None:  # type: ignore[no-untyped-def]
+        def take(page, name: str, path: str) -> None:  # type: ignore[no-untyped-def]
             page.goto(base + path)
             target = out / f"{name}.jpg"
-            page.screenshot(path=str(target), type="jpeg", quality=70, full_page=full)
+            page.screenshot(path=str(target), type="jpeg", quality=70)
             shots.append(target)
+
+        def charts(page, name: str, path: str) -> None:  # type: ignore[no-untyped-def]
+            """Each chart of a page on its own (a region's whole page is many screens long)."""
+            page.goto(base + path)
+            for n, figure in enumerate(page.locator("figure.chart").all(), start=1):
+                target = out / f"{name}-chart-{n}.jpg"
+                figure.screenshot(path=str(target), type="jpeg", quality=75)
+                shots.append(target)
 
         public = browser.new_page(viewport={"width": 1280, "height": 900})
         for lang in ("en", "kk", "ru"):
             take(public, f"public-home-{lang}", f"/?lang={lang}")
-            take(public, f"public-region-{lang}", f"/regions/{region}?lang={lang}", full=True)
+            take(public, f"public-region-{lang}", f"/regions/{region}?lang={lang}")
+        charts(public, "public-region", f"/regions/{region}?lang=en")
         take(public, "public-regions", "/regions?lang=en")
         take(public, "public-verify", "/verify?lang=en")
         take(public, "public-log", "/log?lang=en")
@@ -75,7 +84,7 @@ def shoot(base: str, out: Path, region: str) -> list[Path]:
             page.fill("input[name=password]", PASSWORD)
             page.click("form[action='/login'] button[type=submit]")
             for path in pages:
-                take(page, f"{role}-{path.strip('/').replace('/', '-')}", path)
+                take(page, path.strip("/").replace("/", "-"), path)
             page.close()
         browser.close()
     return shots

@@ -109,11 +109,11 @@ def _legend(frame: Frame, names: Sequence[str], extra: Sequence[tuple[str, str]]
     for i, name in enumerate(names):
         parts.append(f'<rect x="{x}" y="2" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>')
         parts.append(f'<text x="{x + 14}" y="11">{escape(name)}</text>')
-        x += 24 + 7 * len(name)
+        x += 28 + 8 * len(name)  # wide enough for Cyrillic at this size
     for label, colour in extra:
         parts.append(f'<line x1="{x}" x2="{x + 14}" y1="7" y2="7" stroke="{colour}" stroke-width="2" stroke-dasharray="4 2"/>')
         parts.append(f'<text x="{x + 18}" y="11">{escape(label)}</text>')
-        x += 28 + 7 * len(label)
+        x += 32 + 8 * len(label)
     return parts
 
 
