@@ -52,6 +52,15 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+@pytest.fixture
+def scriptless_page(browser: Any) -> Iterator[Any]:
+    """A browser that runs no scripts: the core flows must work without them."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    context.set_default_timeout(30_000)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def any_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One served world per database for the module's flows (each test leaves the others' data alone)."""
@@ -238,7 +247,8 @@ def _first_as_running(route: Any, served: list[str]) -> None:
     route.fulfill(response=response, body=body)
 
 
-def test_a_commission_member_decides_an_application(page: Any, any_site: Site) -> None:
+def test_a_commission_member_decides_an_application(scriptless_page: Any, any_site: Site) -> None:
+    page = scriptless_page
     application = any_site.world["application"]
     log_in(page, any_site, "commission", lang="ru")
     assert urlsplit(page.url).path == "/commission/applications"
@@ -257,7 +267,8 @@ def test_a_commission_member_decides_an_application(page: Any, any_site: Site) -
     assert "DC-77/2026" in page.locator("main").inner_text()
 
 
-def test_anyone_verifies_a_receipt_and_a_forged_one_is_refused(page: Any, any_site: Site, tmp_path: Path) -> None:
+def test_anyone_verifies_a_receipt_and_a_forged_one_is_refused(scriptless_page: Any, any_site: Site, tmp_path: Path) -> None:
+    page = scriptless_page
     doc = any_site.world["claimant_docs"][0]
     receipt = any_site.api("GET", f"/api/v1/documents/{doc}/receipt", "claimant")
     assert receipt.status_code == 200
