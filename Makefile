@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB := casedraw-demo.db
 
-.PHONY: demo test install clean chromium
+.PHONY: demo test install clean chromium bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -31,6 +31,10 @@ chromium:
 # The whole suite; every storage test runs on SQLite and PostgreSQL, the pages also in chromium.
 test: $(STAMP) chromium
 	$(BIN)/pytest -n 2 --durations=10
+
+# Scale benchmarks side by side (issue 9), written into docs/PERFORMANCE.md; a few minutes.
+bench: $(STAMP)
+	$(BIN)/python bench/scale.py --write docs/PERFORMANCE.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .hypothesis
