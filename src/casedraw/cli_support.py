@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 # The consoles, exit codes and `fail` live with `verify`, the one command that loads alone.
@@ -17,6 +18,7 @@ from casedraw.domain.routing import ConfigError
 from casedraw.io.tabular import FileFormatError, SourceRow, read_rows
 from casedraw.services.intake import IdempotencyConflict
 from casedraw.services.reports import Report
+from casedraw.store.db import DatabaseUnavailable
 from casedraw.store.repository import NotInitialised, Store
 
 DbOption = Annotated[
@@ -26,6 +28,7 @@ DbOption = Annotated[
 ActorOption = Annotated[str, typer.Option("--as", help="Operator account recorded as the actor of the events.")]
 
 EXIT_ROWS_REJECTED = 1
+EXIT_DATABASE_UNAVAILABLE = 4  # the database is unreachable or full: nothing half-written, run the command again later
 
 
 @contextmanager
@@ -34,12 +37,23 @@ def opened(db: str | None) -> Iterator[Store]:
         store = Store.open(db)
     except ValueError as exc:
         fail(str(exc))
+    except DatabaseUnavailable as exc:
+        database_unavailable(exc)
     try:
         yield store
     except (NotInitialised, ConfigError, FileFormatError, IdempotencyConflict) as exc:
         fail(str(exc))
+    except DatabaseUnavailable as exc:
+        database_unavailable(exc)
     finally:
         store.close()
+
+
+def database_unavailable(exc: DatabaseUnavailable) -> typer.Exit:
+    """A lost connection or a full disk: say so, and that running the same command again is safe."""
+    errors_console.print(f"[bold red]error:[/] {escape(str(exc))} (safe to repeat: documents already registered are "
+                         "recognised, a sealed round draws the same way)")
+    raise typer.Exit(EXIT_DATABASE_UNAVAILABLE)
 
 
 def print_outcomes(report: Report, what: str, errors_csv: Path | None, shown: int = 50) -> None:

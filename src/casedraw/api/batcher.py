@@ -32,6 +32,7 @@ from casedraw.ledger.events import Actor
 from casedraw.services import Context
 from casedraw.services.intake import INTAKE, DayChanged, IdempotencyConflict, IdempotencyKey, Item, register_prepared, submit_documents
 from casedraw.services.reports import RowOutcome
+from casedraw.store.db import ConnectionLost, StorageFull
 from casedraw.store.repository import NotInitialised, Store
 
 log = logging.getLogger("casedraw.api.batcher")
@@ -101,6 +102,9 @@ class IntakeProcess:
             raise DayChanged(dt.date.fromisoformat(text))
         if kind == IdempotencyConflict.__name__:
             raise IdempotencyConflict(text)
+        for known in (ConnectionLost, StorageFull):  # the same clear error the parent's handlers answer
+            if kind == known.__name__:
+                raise known(text)
         raise NotInitialised(text) if kind == NotInitialised.__name__ else RuntimeError(f"intake failed: {kind}: {text}")
 
     def close(self) -> None:

@@ -13,10 +13,11 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from casedraw.api.problems import Problem, problem_response, validation_errors
+from casedraw.api.problems import Problem, problem_response, unavailable_response, validation_errors
 from casedraw.api.routes.documents import CLAIMANTS, IDEMPOTENCY_KEY, SUBMIT_ONE, register_one
 from casedraw.api.schemas import DocumentIn
 from casedraw.domain.errors import FieldError
+from casedraw.store.db import DatabaseUnavailable
 from casedraw.store.repository import NotInitialised
 
 
@@ -50,4 +51,6 @@ class FastSubmit:
             response = problem_response(request, problem.status, problem.detail, problem.errors, problem.headers)
         except NotInitialised as exc:
             response = problem_response(request, 503, str(exc))
+        except DatabaseUnavailable as exc:  # as the app's handler answers it (problems.unavailable_response)
+            response = unavailable_response(request, exc)
         await response(scope, receive, send)

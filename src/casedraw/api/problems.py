@@ -20,6 +20,7 @@ from casedraw.services.intake import IdempotencyConflict
 from casedraw.services.procedures import ProcedureRefused
 from casedraw.services.publication import NoSuchReceipt
 from casedraw.services.setup import ConfigRefused
+from casedraw.store.db import DatabaseUnavailable, StorageFull
 from casedraw.store.repository import NotInitialised
 
 PROBLEM_JSON = "application/problem+json"
@@ -127,6 +128,7 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(kind, _refused)
     app.add_exception_handler(InvalidInput, _invalid_input)
     app.add_exception_handler(NotInitialised, _not_initialised)
+    app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
 
 
 async def _refused(request: Request, exc: Exception) -> Response:
@@ -143,3 +145,16 @@ async def _invalid_input(request: Request, exc: Exception) -> Response:
 
 async def _not_initialised(request: Request, exc: Exception) -> Response:
     return problem_response(request, 503, str(exc))
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DatabaseUnavailable)
+    return unavailable_response(request, exc)
+
+
+def unavailable_response(request: Request, exc: DatabaseUnavailable) -> Response:
+    """The database is unreachable (503, retry after a few seconds) or full (507): nothing of the request
+    was half-written and the client may repeat it as it was, rather than a 500 with no reason."""
+    if isinstance(exc, StorageFull):
+        return problem_response(request, 507, str(exc))
+    return problem_response(request, 503, str(exc), headers={"Retry-After": "5"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from importlib import resources
@@ -12,9 +13,50 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 
 DEFAULT_URL = "sqlite:///casedraw.db"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not complete a transaction for a reason outside the request: the server cannot
+    be reached, or there is no space. The transaction is rolled back, so nothing of it is half-written;
+    repeating the request once the database is back is safe (intake recognises documents already
+    registered, a sealed round draws the same way). Raised instead of the driver's error, which names
+    neither the cause plainly nor what to do, and whose text can carry the statement's parameters."""
+
+
+class ConnectionLost(DatabaseUnavailable):
+    """The connection to the PostgreSQL server was lost or cannot be opened."""
+
+
+class StorageFull(DatabaseUnavailable):
+    """The disk holding the database is full (or SQLite's max_page_count is reached)."""
+
+
+_PG_DISK_FULL = "53100"
+_PG_CONNECTION_CLASSES = ("08", "57P")  # connection exception; operator intervention (e.g. pg_terminate_backend)
+
+
+def _unavailable(ctx: ExceptionContext) -> DatabaseUnavailable | None:
+    """The clear error for a driver error that means the database is unreachable or full, else None."""
+    if ctx.is_pre_ping:  # the pool's liveness check: let it replace the dead connection quietly
+        return None
+    error = ctx.original_exception
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    sqlite_code = getattr(error, "sqlite_errorcode", None) or 0
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None) or ""  # psycopg 3, psycopg2
+    if sqlite_code == sqlite3.SQLITE_FULL or sqlstate == _PG_DISK_FULL:
+        cause = "" if first_line == "database or disk is full" else f" ({first_line})"  # SQLite's own words
+        return StorageFull(f"database or disk is full{cause}: the transaction was rolled back; free space, then repeat the request")
+    if sqlite_code & 0xFF == sqlite3.SQLITE_IOERR:  # e.g. no room left for the -shm file SQLite opens a database with
+        return DatabaseUnavailable(f"database disk I/O error ({getattr(error, 'sqlite_errorname', first_line)}): the disk holding the "
+                                   "database may be full or failing; nothing was written; free space or repair it, then repeat the request")
+    cannot_connect = ctx.connection is None and isinstance(error, ctx.dialect.loaded_dbapi.OperationalError)
+    if ctx.is_disconnect or (ctx.dialect.name == "postgresql" and (sqlstate.startswith(_PG_CONNECTION_CLASSES) or cannot_connect)):
+        return ConnectionLost(f"database connection lost ({first_line}): the transaction did not complete; "
+                              "repeat the request once the database is reachable")
+    return None
 
 
 def database_url(url: str | None = None) -> str:
@@ -29,14 +71,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.get_driver_name() not in ("psycopg", "psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        return _named_errors(create_engine(parsed, pool_pre_ping=True))  # pre-ping: never hand out a dead connection
     raise ValueError(f"--db: unsupported database {parsed.get_backend_name()!r}; use sqlite:///FILE or postgresql+psycopg://...")
 
 
 def _sqlite_engine(url: str, path: str | None) -> Engine:
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60})
+    engine = _named_errors(create_engine(url, connect_args={"timeout": 60}))
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -54,6 +96,12 @@ def _sqlite_engine(url: str, path: str | None) -> Engine:
     def _begin(connection):  # type: ignore[no-untyped-def]
         connection.exec_driver_sql("BEGIN")
 
+    return engine
+
+
+def _named_errors(engine: Engine) -> Engine:
+    """Raise DatabaseUnavailable where the driver's error means a lost connection or a full disk."""
+    event.listen(engine, "handle_error", _unavailable)
     return engine
 
 

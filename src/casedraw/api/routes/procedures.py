@@ -39,12 +39,13 @@ from casedraw.api.schemas import (
 from casedraw.api.scope import regions_of, require_region
 from casedraw.api.security import Access
 from casedraw.domain.regions import REGIONS
+from casedraw.draw.beacons import BeaconUnavailable
 from casedraw.services import KZ_TIME
 from casedraw.services import procedures as proc
 from casedraw.services.access import Principal, Role
 from casedraw.services.proceedings import StepRequest, overdue, record_steps
 from casedraw.services.registry import import_bailiffs
-from casedraw.services.rounds import run_round
+from casedraw.services.rounds import NoRandomnessSource, run_round
 from casedraw.services.setup import issue_config
 from casedraw.store import schema
 
@@ -69,7 +70,10 @@ def _released(found: proc.Released | None) -> dict[str, Any] | None:
 def run(request: Request, principal: Annotated[Principal, Depends(Access.of(Role.OPERATOR))]) -> Any:
     """Seals every waiting document with the roster as it stands, takes the hash-chain randomness
     fixed at sealing and draws. The scheduler calls this; nobody chooses when a given document is drawn."""
-    result = run_round(store_of(request), acting(principal))
+    try:
+        result = run_round(store_of(request), acting(principal))
+    except (NoRandomnessSource, BeaconUnavailable) as exc:  # a drand round sealed by `casedraw draw` waits: not a 500
+        raise Problem(503, f"{exc}; the round stays sealed until its randomness is published", headers={"Retry-After": "3"}) from None
     if result is None:
         return Response(status_code=204)
     return {"round": result.round, "documents": result.documents, "assigned": result.assigned, "pending": result.pending, "seed": result.seed}
