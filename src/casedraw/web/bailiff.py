@@ -67,9 +67,13 @@ def page(request: Request, template: str, context: Mapping[str, Any] | None = No
                                       "link": lambda **changes: with_query(request, **changes), **(context or {})}, status=status)
 
 
-def refused(exc: Exception, names: Mapping[str, str] | None = None) -> Problem:
-    """A service's refusal as the API gives it: 403 about who acts, 422 about what was asked, fields named."""
-    return refusal(str(exc), names)
+def form_errors(message: str, names: Mapping[str, str] | None = None) -> list[FieldError]:
+    """A service's refusal of a form, judged as the API judges it (api.problems.refusal): about who acts, it is
+    raised and shown as the 403 page; about what was asked, it is the fields to show beside the form."""
+    problem = refusal(message, names)
+    if problem.status == 403:
+        raise problem from None
+    return problem.errors
 
 
 def form_date(field: str, value: str, errors: list[FieldError], _: Any) -> dt.date | None:
@@ -199,10 +203,7 @@ def record_step(request: Request, principal: StepRecorders, doc: Doc, step: Anno
         if outcome.error is None:
             target = f"/bailiff/assignments/{doc}" if back == "detail" else "/bailiff/assignments"
             return see_other(f"{target}?done={step}&doc={doc}")
-        problem = refusal(outcome.error)
-        if problem.status == 403:
-            raise problem
-        errors = problem.errors or [FieldError("step", outcome.error)]
+        errors = form_errors(outcome.error) or [FieldError("step", outcome.error)]
     if back == "detail":
         return _detail_page(request, principal, doc, {doc: (errors, values)}, status=422)
     return _assignments_page(request, principal, "open", 0, {doc: (errors, values)}, status=422)
@@ -244,10 +245,7 @@ def add_absence(request: Request, principal: Bailiffs, start: Annotated[str, For
             proc.record_absence(store_of(request), acting(principal), principal.subject, first, last, kind, note)
             return see_other("/bailiff/absences?done=recorded")
         except proc.ProcedureRefused as exc:
-            problem = refused(exc, ABSENCE_FIELDS)
-            if problem.status == 403:
-                raise problem from None
-            errors = problem.errors
+            errors = form_errors(str(exc), ABSENCE_FIELDS)
     return _absences_page(request, principal, {"new": (errors, values)}, status=422)
 
 
@@ -273,10 +271,7 @@ def change(request: Request, principal: Principal, absence: Number, start: str, 
             proc.change_absence(store_of(request), acting(principal), absence, first, last, note)
             return see_other(f"{back}{'&' if '?' in back else '?'}done=changed")
         except proc.ProcedureRefused as exc:
-            problem = refused(exc, ABSENCE_FIELDS)
-            if problem.status == 403:
-                raise problem from None
-            errors = problem.errors
+            errors = form_errors(str(exc), ABSENCE_FIELDS)
     return again(request, principal, {str(absence): (errors, values)}, status=422)
 
 
@@ -289,8 +284,5 @@ def cancel(request: Request, principal: Principal, absence: int, note: str, back
             proc.cancel_absence(store_of(request), acting(principal), absence, note)
             return see_other(f"{back}{'&' if '?' in back else '?'}done=cancelled")
         except proc.ProcedureRefused as exc:
-            problem = refused(exc, ABSENCE_FIELDS)
-            if problem.status == 403:
-                raise problem from None
-            errors = problem.errors
+            errors = form_errors(str(exc), ABSENCE_FIELDS)
     return again(request, principal, {str(absence): (errors, {"note": note})}, status=422)

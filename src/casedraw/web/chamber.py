@@ -111,10 +111,7 @@ def add_absence(request: Request, principal: Chamber, licence: Annotated[str, Fo
             proc.record_absence(store_of(request), acting(principal), licence, first, last, kind, note)
             return redirect(_back(region, "recorded"))
         except proc.ProcedureRefused as exc:
-            problem = common.refused(exc, common.ABSENCE_FIELDS)
-            if problem.status == 403:
-                raise problem from None
-            errors = problem.errors
+            errors = common.form_errors(str(exc), common.ABSENCE_FIELDS)
     return _roster_page(request, principal, {"new": (errors, values)}, status=422, region=region)
 
 
@@ -159,9 +156,6 @@ def suspension(request: Request, principal: Head, suspended: Annotated[str, Form
             proc.set_self_suspension(store_of(request), acting(principal), principal.subject, suspended == "yes", reason)
             return redirect(_back(_region_of(request, principal.subject), "suspended" if suspended == "yes" else "resumed"))
         except proc.ProcedureRefused as exc:
-            problem = common.refused(exc)
-            if problem.status == 403:
-                raise problem from None
-            errors = problem.errors
+            errors = common.form_errors(str(exc))
     return _roster_page(request, principal, {"suspension": (errors, {"reason": reason})}, status=422,
                         region=_region_of(request, principal.subject))

@@ -116,8 +116,5 @@ def decide(request: Request, principal: Commission, number: Number, decision: An
             proc.decide_application(store_of(request), acting(principal), number, decision, reference, reasons)
             return redirect(f"/commission/applications/{number}?done={decision}")
         except proc.ProcedureRefused as exc:
-            problem = common.refused(exc)
-            if problem.status == 403:
-                raise problem from None
-            errors = problem.errors or [FieldError("application", str(exc))]
+            errors = common.form_errors(str(exc)) or [FieldError("application", str(exc))]
     return _application_page(request, principal, number, errors, values, status=422)

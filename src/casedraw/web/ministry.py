@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from casedraw.api.deps import acting, store_of
+from casedraw.api.problems import refusal
 from casedraw.api.routes import documents as document_routes
 from casedraw.api.routes import public as public_routes
 from casedraw.api.schemas import MAX_ID
@@ -103,7 +104,7 @@ def issue(request: Request, principal: Ministry, name: Annotated[str, Form()] = 
             version = issue_config(store_of(request), acting(principal), name, parsed, day)
             return redirect(f"/ministry/config?done={name}&version={version}")
         except ConfigRefused as exc:
-            problem = common.refused(exc)
+            problem = refusal(str(exc))
             return _config_page(request, principal, values, problem.errors, problem.detail, status=problem.status)
     return _config_page(request, principal, values, errors, status=422)
 
