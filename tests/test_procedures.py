@@ -302,6 +302,26 @@ def test_transfer_and_long_absence_release_the_portfolio(store, ctx, clock, tmp_
         verify_export(tmp_path / "withheld", VERIFIER, LOG_ORIGIN)
 
 
+def test_a_long_absence_overlapping_a_short_one_releases_and_verifies(store, ctx, clock, tmp_path):
+    """Found by the national-year benchmark: with a short leave entered first and a long illness over
+    the same days, the operator released the portfolio (any covering absence that is long, as the spec
+    says) while `verify` looked only at the first covering absence and refused the release."""
+    licences = region_of(store, ctx, 3)
+    submit(store, ctx, range(30))
+    run_round(store, ctx)
+    sick = licences[1]
+    today = clock().astimezone(KZ).date()
+    record_absence(store, acting(ctx, "bailiff", sick), sick, today + dt.timedelta(days=1), today + dt.timedelta(days=7), "leave")
+    record_absence(store, acting(ctx, "bailiff", sick), sick, today + dt.timedelta(days=1), today + dt.timedelta(days=45), "illness")
+    clock.advance(days=1)
+    held = sorted(d for d, (_, lic, _) in documents(store).items() if lic == sick)
+    submit(store, ctx, range(30, 33))
+    run_round(store, ctx)
+    release = events_of(store, EventKind.PORTFOLIO_RELEASED)[-1][1].data
+    assert (release["licence"], release["cause"], release["documents"]) == (sick, "long_absence", held)
+    verified(store, tmp_path / "export")
+
+
 # --- no eligible bailiff -----------------------------------------------------------------------------
 
 

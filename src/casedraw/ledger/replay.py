@@ -18,7 +18,7 @@ import datetime as dt
 import re
 import time
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -368,12 +368,12 @@ class Replayer:
             raise e.fail("anchor out of order or malformed", len(self.anchors) + 1, d["chain"])
         self.anchors[d["chain"]] = [d["length"], 0, d["anchor"]]
 
-    def _absent(self, licence: str, day: dt.date) -> Absence | None:
+    def _absences(self, licence: str, day: dt.date) -> Iterator[Absence]:
+        """The bailiff's absences covering `day` (they may overlap: a leave, and an illness within it)."""
         for number in self.absences_of.get(licence, ()):
             absence = self.absences[number]
             if absence is not None and absence.covers(day):
-                return absence
-        return None
+                yield absence
 
     def release_due(self, licence: str, day: dt.date) -> ReleaseCause | None:
         """Why this bailiff's open documents must go back to the draw before a round is sealed on `day`."""
@@ -382,8 +382,8 @@ class Replayer:
             return ReleaseCause.LICENCE
         if b["transfer_due"]:
             return ReleaseCause.TRANSFER
-        absence = self._absent(licence, day)
-        if absence is not None and absence.is_long(self._config("procedures", day)[1]):
+        config = self._config("procedures", day)[1]
+        if any(absence.is_long(config) for absence in self._absences(licence, day)):  # any of them, not the first entered
             return ReleaseCause.LONG_ABSENCE
         return None
 
@@ -394,7 +394,7 @@ class Replayer:
         documents = sorted(self.waiting)
         regions = sorted({self.waiting[doc][0] for doc in documents})
         roster = [
-            [lic, b["region"], b["status"], b["share_milli"], list(b["specialisations"]), self._absent(lic, day) is not None, b["self_suspended"]]
+            [lic, b["region"], b["status"], b["share_milli"], list(b["specialisations"]), next(self._absences(lic, day), None) is not None, b["self_suspended"]]
             for lic, b in sorted(self.roster.items()) if b["region"] in regions
         ]
         public = [  # only bailiffs of the document's region matter to its draw
