@@ -55,3 +55,61 @@ def test_single_submission_answers_kept_the_old_way_are_rewritten(db_url):
         assert json.loads(answers["claimant:940140000385:bulk"]) == bulk
     finally:
         store.close()
+
+
+def test_tables_rebuilt_by_0009_keep_every_row(db_url):
+    """0009 copies SQLite's busiest tables into new ones (rowid keys, WITHOUT ROWID): a database
+    populated before it keeps every row and index, equals a rebuild from its log, and takes new work."""
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+    from factories import bailiff_row, document_row
+    from sqlalchemy import inspect
+
+    from casedraw.ledger.events import Actor
+    from casedraw.services import Context
+    from casedraw.services.intake import submit_documents
+    from casedraw.services.registry import import_bailiffs
+    from casedraw.services.rounds import run_round
+    from casedraw.services.setup import initialise
+    from casedraw.store.db import make_engine
+
+    engine = make_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("casedraw.store").joinpath("migrations")))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0008")
+    old = Store(engine)  # the code's statements run unchanged on the tables as 0008 left them
+    ctx = Context(Actor("operator", "test"))
+    initialise(old, ctx)
+    import_bailiffs(old, list(enumerate([bailiff_row(n) for n in range(6)], start=2)), ctx)
+    submit_documents(old, list(enumerate([document_row(n) for n in range(30)], start=2)), ctx)
+    assert run_round(old, ctx) is not None
+    submit_documents(old, list(enumerate([document_row(n) for n in range(30, 40)], start=2)), ctx)
+    before = old.projection_snapshot()
+    events_before = list(old.events())
+    old.close()
+
+    store = Store.open(db_url)
+    try:
+        assert store.projection_snapshot() == before
+        assert list(store.events()) == events_before
+        indexes = {ix["name"] for ix in inspect(store.engine).get_indexes("documents")}
+        assert {"ix_documents_status_region_channel", "ix_documents_claimant_idn"} <= indexes
+        assert not indexes & {"ix_documents_region_status", "ix_documents_status_channel"}
+        if store.engine.dialect.name == "sqlite":
+            with store.read() as conn:
+                tables = dict(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all())
+                autoindexes = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE tbl_name IN ('events', 'documents', 'debtors', "
+                                                   "'affinity', 'proceedings') AND name LIKE 'sqlite_autoindex_%'").scalars().all()
+            assert all(tables[t].endswith("WITHOUT ROWID") for t in ("debtors", "affinity", "proceedings"))
+            assert "seq INTEGER NOT NULL" in tables["events"] and "id INTEGER NOT NULL" in tables["documents"]
+            assert sorted(autoindexes) == ["sqlite_autoindex_documents_1"]  # identity's; no key is kept twice any more
+        assert run_round(store, ctx).documents == 10  # the waiting documents are found through the new index
+        after = store.projection_snapshot()
+        store.rebuild()
+        assert store.projection_snapshot() == after
+    finally:
+        store.close()

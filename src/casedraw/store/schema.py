@@ -9,9 +9,15 @@ from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, LargeB
 
 metadata = MetaData()
 
+# On SQLite only a column declared exactly INTEGER is the table's rowid; any other key is an index
+# beside the table, written again with every row (migration 0009).
+ROWID = BigInteger().with_variant(Integer(), "sqlite")
+# Tables keyed by text or by two columns that grow with the documents: stored in their key's B-tree.
+KEYED = {"sqlite_with_rowid": False}
+
 events = Table(
     "events", metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # log index, from 0
+    Column("seq", ROWID, primary_key=True, autoincrement=False),  # log index, from 0
     Column("kind", String(40), nullable=False),
     Column("at", String(32), nullable=False),
     Column("body", LargeBinary, nullable=False),  # canonical public bytes: the log leaf
@@ -59,6 +65,7 @@ claimants = Table(
     Column("type", String(8), nullable=False),
     Column("kind", String(24), nullable=False),
     Column("name", String(200), nullable=False),
+    **KEYED,
 )
 
 debtors = Table(
@@ -66,11 +73,12 @@ debtors = Table(
     Column("idn", String(12), primary_key=True),
     Column("type", String(8), nullable=False),
     Column("name", String(200), nullable=False),
+    **KEYED,
 )
 
 documents = Table(
     "documents", metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", ROWID, primary_key=True, autoincrement=False),
     Column("identity", String(64), nullable=False, unique=True),
     Column("seq", BigInteger, nullable=False),
     Column("registered_at", String(32), nullable=False),
@@ -97,8 +105,7 @@ documents = Table(
     Column("pending_reasons", Text),  # canonical JSON [[reason, bailiffs], ...] while nobody is eligible
     Column("recovered_bp", Integer, nullable=False),  # share of the claim recovered, basis points (public)
     Column("recovered_tiyn", BigInteger, nullable=False),  # the amount recovered (private)
-    Index("ix_documents_region_status", "region", "status"),
-    Index("ix_documents_status_channel", "status", "channel"),
+    Index("ix_documents_status_region_channel", "status", "region", "channel"),  # waiting documents; a region's by status
     # A bailiff's open proceedings (redistribution), and against one debtor (affinity ends with the last).
     # Only drawn documents: a new one would be entered under its random affinity key, at a random place.
     Index("ix_documents_assigned_to_affinity", "assigned_to", "affinity",
@@ -140,6 +147,7 @@ affinity = Table(
     Column("key", String(32), primary_key=True),
     Column("licence", String(32), nullable=False),
     Index("ix_affinity_licence_key", "licence", "key"),  # a bailiff's debtors leave it: by licence, or one by one
+    **KEYED,
 )
 
 beacon_anchors = Table(
@@ -223,6 +231,7 @@ document_moves = Table(
     Column("cause", String(24), nullable=False),  # replaced, licence, transfer, long_absence, territoriality
     Column("licence", String(32)),  # the bailiff it left, if it had one
     Column("to_region", String(8)),  # for territoriality
+    **KEYED,
 )
 
 # Bailiffs a document must not go to again, with why; the seal carries them.
@@ -231,6 +240,7 @@ document_exclusions = Table(
     Column("doc", BigInteger, primary_key=True, autoincrement=False),
     Column("licence", String(32), primary_key=True),
     Column("reason", String(24), nullable=False),
+    **KEYED,
 )
 
 
@@ -257,6 +267,7 @@ proceedings = Table(
     Column("recovered_bp", Integer, nullable=False),  # closed by the bailiff: the document's share at closure
     Column("note", Text),  # the bailiff's note on closure (private)
     Index("ix_proceedings_stage", "stage"),  # the few not yet initiated: overdue checks
+    **KEYED,
 )
 
 # Proceedings from before automatic distribution, imported for comparison (`casedraw history import`).
