@@ -255,12 +255,13 @@ def report(results: dict[str, dict[str, dict[str, float]]], docs: int, naive_doc
     return "\n".join(lines)
 
 
-def write_into(path: Path, text: str) -> None:
+def write_into(path: Path, text: str, begin: str = BEGIN, end: str = END, heading: str = "Scale (issue 9): `make bench`") -> None:
+    """Put `text` between the markers in `path`, or add it at the end under `heading`."""
     doc = path.read_text()
-    if BEGIN in doc and END in doc:
-        doc = doc[: doc.index(BEGIN) + len(BEGIN)] + "\n" + text + "\n" + doc[doc.index(END):]
+    if begin in doc and end in doc:
+        doc = doc[: doc.index(begin) + len(begin)] + "\n" + text + "\n" + doc[doc.index(end):]
     else:
-        doc += f"\n## Scale (issue 9): `make bench`\n\n{BEGIN}\n{text}\n{END}\n"
+        doc += f"\n## {heading}\n\n{begin}\n{text}\n{end}\n"
     path.write_text(doc)
 
 

@@ -116,9 +116,12 @@ def _claimants(rng: random.Random) -> dict[ClaimantKind, list[Claimant]]:
 
 def document_rows(
     rng: random.Random, count: int, today: dt.date, broken_share: float = 0.001, days: Sequence[dt.date] | None = None,
+    debtor_pool: int | None = None,
 ) -> Iterator[dict[str, object]]:
     """`count` document rows; about `broken_share` of them carry a deliberate error. `days[i]`, if
-    given, is the day row i is registered (its document was issued before it), else `today`."""
+    given, is the day row i is registered (its document was issued before it), else `today`.
+    Some debtors owe several claimants: a new row reuses a debtor already seen, from the last
+    `debtor_pool` (all, if None; a national year keeps its memory bounded)."""
     regions, weights = _weighted_regions()
     claimants = _claimants(rng)
     debtors: list[tuple[str, str, str]] = []  # (idn, name, home region): some debtors owe several claimants
@@ -135,7 +138,10 @@ def document_rows(
                 debtor_idn, debtor_name = _bin(rng), f"LLP {rng.choice(SURNAMES)} Trade"
             else:
                 debtor_idn, debtor_name = _iin(rng, 1960, 2004), _person_name(rng)
-            debtors.append((debtor_idn, debtor_name, region_iso))
+            if debtor_pool is None or len(debtors) < debtor_pool:
+                debtors.append((debtor_idn, debtor_name, region_iso))
+            else:
+                debtors[rng.randrange(debtor_pool)] = (debtor_idn, debtor_name, region_iso)
         debtor_type = PartyType.ENTITY if debtor_idn[4] in "456" else PartyType.PERSON
         if category in (Category.ALIMONY, Category.RECOVERY_PERSON):
             claimant = Claimant(ClaimantKind.INDIVIDUAL, _iin(rng, 1960, 2004), _person_name(rng))
