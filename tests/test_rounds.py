@@ -188,4 +188,5 @@ def test_sealed_state_digest_matches_the_state_the_draw_starts_from(store, ctx):
         # the first round started from an empty state
         from casedraw.draw.engine import DrawState, RegionState
         assert seals[0]["state"] == state_digest(DrawState({"KZ-75": RegionState()}))
-        assert len(keys) == 20 and load_state(conn, ["KZ-75"], keys).regions["KZ-75"].load
+        state = load_state(conn, {"KZ-75": keys})
+        assert len(keys) == 20 and state.regions["KZ-75"].load and set(state.regions["KZ-75"].affinity) <= keys

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from casedraw.domain.calendar import add_working_days
 from casedraw.domain.identifiers import validate_idn
@@ -46,7 +46,7 @@ from casedraw.ledger.events import Actor, Event
 from casedraw.services import Context
 from casedraw.services.intake import affinity_hash
 from casedraw.store import schema
-from casedraw.store.repository import AFFINITY_KEY, Store, Writer
+from casedraw.store.repository import AFFINITY_KEY, Store, Writer, rows_in
 
 E = TypeVar("E", bound=StrEnum)
 ABSENCE_KINDS = ("leave", "illness", "other")
@@ -267,6 +267,9 @@ class Debtors:
         d, a = schema.documents, schema.affinity
         pairs = sorted({(holder, key) for holder, _, key in held})
         wanted = set(pairs)
+        keys_by_region: dict[str, set[str]] = defaultdict(set)
+        for _, region, key in held:
+            keys_by_region[region].add(key)
         open_docs: dict[tuple[str, str], set[int]] = defaultdict(set)
         mapped: dict[tuple[str, str], str] = {}
         for chunk in range(0, len(pairs), 200):
@@ -278,8 +281,10 @@ class Debtors:
             for r in conn.execute(query):
                 if r.status == "assigned" and (r.assigned_to, r.affinity) in wanted:
                     open_docs[(r.assigned_to, r.affinity)].add(r.id)
-            for r in conn.execute(select(a.c.region, a.c.key, a.c.licence).where(a.c.key.in_(keys))):
-                mapped[(r.region, r.key)] = r.licence
+        # By region and key, the affinity table's primary key: keys alone would scan the whole table.
+        query = select(a.c.key, a.c.licence).where(a.c.region == bindparam("region"), a.c.key.in_(bindparam("values", expanding=True)))
+        for region, keys_of_region in sorted(keys_by_region.items()):
+            mapped.update({(region, key): licence for key, licence in rows_in(conn, query, keys_of_region, region=region)})
         return cls(open_docs, mapped)
 
     def ends(self, licence: str, region: str, key: str, doc: int, gone: Set[int] = frozenset()) -> str | None:

@@ -20,6 +20,7 @@ import calendar
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,7 +102,7 @@ def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | Non
         excluded = _exclusions(conn, rows, bailiffs)
         round_no = (conn.execute(select(func.coalesce(func.max(schema.rounds.c.round), 0))).scalar_one()) + 1
         version, _ = store.draw_config(conn, day=today)
-        state = load_state(conn, regions, {r.affinity for r in rows})
+        state = load_state(conn, _keys_by_region((r.region, r.affinity) for r in rows))
         if source == HASHCHAIN:
             anchor = store.current_anchor(conn)
             if anchor.last_index >= anchor.length:
@@ -150,7 +151,9 @@ def _conflicts(rows: list[Any], bailiffs: list[Any]) -> list[list[object]]:
     return [[doc, licence, str(Reason.CONFLICT)] for doc, licence in sorted(found)]
 
 
-def load_state(conn: Connection, regions: list[str], keys: set[str]) -> DrawState:
+def load_state(conn: Connection, keys: Mapping[str, Iterable[str]]) -> DrawState:
+    """The draw state of the regions in `keys`, with the affinity entries of the debtor keys given per region."""
+    regions = sorted(keys)
     state = DrawState({iso: RegionState() for iso in regions})
     for row in conn.execute(select(schema.region_draw).where(schema.region_draw.c.region.in_(regions))):
         state.regions[row.region].floor = row.floor
@@ -162,11 +165,21 @@ def load_state(conn: Connection, regions: list[str], keys: set[str]) -> DrawStat
         rs.open_count[licence] = open_count
         rs.load[licence] = load
     a = schema.affinity
-    query = select(a.c.region, a.c.key, a.c.licence).where(a.c.key.in_(bindparam("values", expanding=True)))
-    for row in rows_in(conn, query, keys):
-        if row.region in state.regions:
-            state.regions[row.region].affinity[row.key] = row.licence
+    # By region and key, the affinity table's primary key: keys alone would scan the whole table for each chunk.
+    query = select(a.c.key, a.c.licence).where(a.c.region == bindparam("region"), a.c.key.in_(bindparam("values", expanding=True)))
+    for region in regions:
+        state.regions[region].affinity.update(rows_in(conn, query, keys[region], region=region))  # type: ignore[arg-type]
     return state
+
+
+def _keys_by_region(pairs: Iterable[tuple[str, str | None]]) -> dict[str, set[str]]:
+    """{region: debtor keys} of (region, key) pairs; every region present, with or without keys."""
+    keys: dict[str, set[str]] = {}
+    for region, key in pairs:
+        found = keys.setdefault(region, set())
+        if key:
+            found.add(key)
+    return keys
 
 
 def _randomness(store: Store, open_round: Any, drand: DrandFeed | None) -> Randomness:
@@ -198,7 +211,7 @@ def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomnes
         documents = {row.id: (row.region, row.category, row.weight, row.affinity) for row in rows_in(conn, query, seal["documents"])}
         roster, docs = sealed_inputs(seal, documents)
         _, config = store.draw_config(conn, seal["config"]["draw"])
-        state = load_state(conn, sorted({doc.region for doc in docs}), {doc.affinity_key for doc in docs if doc.affinity_key})
+        state = load_state(conn, _keys_by_region((doc.region, doc.affinity_key) for doc in docs))
         seed = round_seed(round_no, randomness.value, bytes(seal_body))
         day = dt.date.fromisoformat(seal["day"])
         before = bailiff_states(state, roster)

@@ -325,8 +325,9 @@ def _json_tuple(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
 
 
-def rows_in(conn: Connection, query: Select, values: Iterable[object]) -> list[Row]:
-    """Run a query whose expanding parameter `values` takes a long list, in chunks every backend accepts.
+def rows_in(conn: Connection, query: Select, values: Iterable[object], **params: object) -> list[Row]:
+    """Run a query whose expanding parameter `values` takes a long list, in chunks every backend accepts
+    (with `params` for its other parameters).
 
     On PostgreSQL each chunk is planned for itself. psycopg prepares a statement once it has run five
     times, and the server may then keep one generic plan for it: made while a table was still small,
@@ -337,7 +338,7 @@ def rows_in(conn: Connection, query: Select, values: Iterable[object]) -> list[R
     if planned_each_time:
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     rows = [row for start in range(0, len(ordered), _LOOKUP_CHUNK)
-            for row in conn.execute(query, {"values": ordered[start : start + _LOOKUP_CHUNK]})]
+            for row in conn.execute(query, {**params, "values": ordered[start : start + _LOOKUP_CHUNK]})]
     if planned_each_time:
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = DEFAULT")
     return rows
