@@ -29,7 +29,7 @@ from casedraw.ledger import canonical
 from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered_encoded, encode_fields, registration_parts
 from casedraw.services import Context
 from casedraw.services.reports import Report, RowOutcome
-from casedraw.store.projections import Op, project, registration_ops
+from casedraw.store.projections import Op, Registrations, project
 from casedraw.store.repository import Store, Writer
 
 CHUNK = 5_000
@@ -202,7 +202,8 @@ def _register_into(writer: Writer, store: Store, at: str, items: Sequence[Item],
     known = store.documents_by_identity(writer.conn, [item.identity for item in items if isinstance(item, Prepared)])
     outcomes: list[RowOutcome] = []
     events = []
-    ops: list[Op] = []
+    registrations = Registrations()
+    forwarded_ops: list[Op] = []  # after the documents' rows, which they change
     actors: dict[tuple[str, str], Actor] = {}
     for item in items:
         if not isinstance(item, Prepared):
@@ -216,16 +217,16 @@ def _register_into(writer: Writer, store: Store, at: str, items: Sequence[Item],
         doc_id = writer.next_document_id()
         actor = actors.get(item.actor) or actors.setdefault(item.actor, Actor(*item.actor))
         fields = canonical.decode_trusted(item.fields)
-        ops += registration_ops(item.public, fields, item.identity, doc_id, writer.size + len(events), at, item.parties)  # type: ignore[arg-type]
+        registrations.add(item.public, fields, item.identity, doc_id, writer.size + len(events), at, item.parties)
         events.append(document_registered_encoded(at, actor, doc_id, item.public, item.fields, ctx.salt()))
         if item.forward is not None:
             origin, target, basis, key = item.forward
             forwarded = document_forwarded(at, INTAKE, doc_id, origin, target, basis, key, None, "lodged with another chamber", ctx.salt())
-            ops += project(writer.size + len(events), forwarded)
+            forwarded_ops += project(writer.size + len(events), forwarded)
             events.append(forwarded)
         known[item.identity] = (doc_id, channel)
         outcomes.append(RowOutcome(item.row, "accepted", doc_id, channel))
-    writer.append(events, ops)
+    writer.append(events, registrations.ops() + forwarded_ops)
     return outcomes
 
 

@@ -51,7 +51,25 @@ class Delete:
     key: dict[str, Any]
 
 
-Op = Insert | Update | Upsert | Delete
+@dataclass(slots=True)
+class Batch:
+    """Rows of one shape, already as `execute_many` takes them: what a round's projection makes for its
+    thousands of documents, without an operation per row for `apply` to sort into batches again."""
+
+    shape: Shape
+    rows: list[dict[str, Any]]
+
+
+def updates(table: Table, key: str, values: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> Batch:
+    """Updates of rows found by `key`: each row is (key value, *values in that order)."""
+    names = tuple(sorted(values))
+    order = [values.index(n) for n in names]
+    return Batch(("update", table, names, (key,)), [
+        {f"k_{key}": row[0], **{f"v_{n}": row[1 + i] for n, i in zip(names, order, strict=True)}} for row in rows
+    ])
+
+
+Op = Insert | Update | Upsert | Delete | Batch
 
 
 def _json_list(items: Iterable[str]) -> str:
@@ -97,20 +115,58 @@ def registration_ops(public: Mapping[str, Any], fields: Mapping[str, Any], ident
     """The claimant, debtor and document rows of a registration, from the two halves of
     registration_parts: intake makes them from those without building the event's private part,
     and knows the parties' types (`parties`) from parsing their numbers."""
+    claimant, debtor, document = registration_rows(public, fields, identity, doc_id, seq, at, parties)
+    return [Insert(schema.claimants, claimant, True), Insert(schema.debtors, debtor, True), Insert(schema.documents, document)]
+
+
+class Registrations:
+    """The rows of many registrations, as three batches: what intake appends for a chunk of thousands.
+    A party seen again keeps its first row, as an insert that leaves an existing row alone would."""
+
+    def __init__(self) -> None:
+        self.claimants: dict[str, dict[str, Any]] = {}
+        self.debtors: dict[str, dict[str, Any]] = {}
+        self.documents: list[dict[str, Any]] = []
+
+    def add(self, *args: Any) -> None:
+        """The arguments of registration_rows."""
+        claimant, debtor, document = registration_rows(*args)
+        self.claimants.setdefault(claimant["idn"], claimant)
+        self.debtors.setdefault(debtor["idn"], debtor)
+        self.documents.append(document)
+
+    def ops(self) -> list[Op]:
+        return [
+            Batch(("insert_ignore", schema.claimants, _CLAIMANT, ()), list(self.claimants.values())),
+            Batch(("insert_ignore", schema.debtors, _DEBTOR, ()), list(self.debtors.values())),
+            Batch(("insert", schema.documents, _DOCUMENT, ()), self.documents),
+        ]
+
+
+def registration_rows(public: Mapping[str, Any], fields: Mapping[str, Any], identity: str, doc_id: int, seq: int, at: str,
+                      parties: tuple[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """registration_ops' rows: the claimant's, the debtor's and the document's."""
     claimant, debtor = fields["claimant"], fields["debtor"]
     claimant_type, debtor_type = parties or (str(party_type_of(claimant["idn"])), str(party_type_of(debtor["idn"])))
-    return [
-        Insert(schema.claimants, {"idn": claimant["idn"], "type": claimant_type, "kind": public["claimant_kind"], "name": claimant["name"]}, True),
-        Insert(schema.debtors, {"idn": debtor["idn"], "type": debtor_type, "name": debtor["name"]}, True),
-        Insert(schema.documents, {
+    return (
+        {"idn": claimant["idn"], "type": claimant_type, "kind": public["claimant_kind"], "name": claimant["name"]},
+        {"idn": debtor["idn"], "type": debtor_type, "name": debtor["name"]},
+        {
             "id": doc_id, "identity": identity, "seq": seq, "registered_at": at, "claimant_idn": claimant["idn"],
             "claimant_kind": public["claimant_kind"], "debtor_idn": debtor["idn"], "doc_kind": public["doc_kind"],
             "issuing_body": fields["issuing_body"], "number": fields["number"], "doc_date": dt.date.fromisoformat(fields["date"]),
             "basis": public["basis"], "region": public["region"], "category": public["category"], "amount_tiyn": fields["amount_tiyn"],
             "channel": public["channel"], "status": "registered", "external_ref": fields["external_ref"], "band": public["band"],
             "weight": public["weight"], "affinity": public["affinity"], "recovered_bp": 0, "recovered_tiyn": 0,
-        }),
-    ]
+        },
+    )
+
+
+_CLAIMANT, _DEBTOR = ("idn", "type", "kind", "name"), ("idn", "type", "name")
+_DOCUMENT = (
+    "id", "identity", "seq", "registered_at", "claimant_idn", "claimant_kind", "debtor_idn", "doc_kind", "issuing_body", "number", "doc_date",
+    "basis", "region", "category", "amount_tiyn", "channel", "status", "external_ref", "band", "weight", "affinity", "recovered_bp", "recovered_tiyn",
+)
 
 
 def _beacon_anchor(seq: int, e: Event) -> list[Op]:
@@ -126,7 +182,7 @@ def _round_sealed(seq: int, e: Event) -> list[Op]:
         "beacon_source": beacon["source"], "beacon_index": beacon["index"], "documents": len(d["documents"]),
         "sealed_seq": seq, "seed": None, "drawn_seq": None,
     })]
-    ops += [Update(schema.documents, {"id": doc}, {"status": "sealed", "round": d["round"], "pending_reasons": None}) for doc in d["documents"]]
+    ops.append(updates(schema.documents, "id", ("status", "round", "pending_reasons"), ((doc, "sealed", d["round"], None) for doc in d["documents"])))
     return ops
 
 
@@ -141,29 +197,30 @@ def _round_drawn(seq: int, e: Event) -> list[Op]:
     d = e.data
     ops: list[Op] = [Update(schema.rounds, {"round": d["round"]}, {"status": "drawn", "seed": d["seed"], "drawn_seq": seq})]
     acknowledge_by, initiate_by = (dt.date.fromisoformat(d["deadlines"][k]) for k in ("acknowledge", "initiate"))
-    opened: list[Op] = [  # inserted last, so the updates above stay in one batch each
-        Insert(schema.proceedings, {
-            "doc": doc, "round": d["round"], "licence": licence, "region": region, "open": True, "stage": "assigned",
-            "assigned_at": e.at, "acknowledge_by": acknowledge_by, "initiate_by": initiate_by, "suspensions": 0, "recovered_bp": 0,
-        })
-        for region, outcome in sorted(d["regions"].items()) for doc, licence, _ in outcome["assigned"]
-    ]
-    for region, outcome in sorted(d["regions"].items()):
-        ops += [
-            Update(schema.documents, {"id": doc}, {"status": "assigned", "assigned_to": licence, "how": how})
-            for doc, licence, how in outcome["assigned"]
-        ]
-        ops += [
-            Update(schema.documents, {"id": doc}, {"status": "pending", "pending_reasons": canonical.encode(reasons).decode()})
-            for doc, reasons in outcome["pending"]
-        ]
+    regions = sorted(d["regions"].items())
+    # Each document appears once in a round: its rows go in batches of one shape for the whole round.
+    ops.append(updates(schema.documents, "id", ("status", "assigned_to", "how"),
+                       ((doc, "assigned", licence, how) for _, outcome in regions for doc, licence, how in outcome["assigned"])))
+    ops.append(updates(schema.documents, "id", ("status", "pending_reasons"),
+                       ((doc, "pending", canonical.encode(reasons).decode()) for _, outcome in regions for doc, reasons in outcome["pending"])))
+    for region, outcome in regions:
         ops += [
             Upsert(schema.bailiff_draw, {"licence": lic, "region": region, "vtime": b["vtime"], "open_count": b["open"], "load": b["load"]})
             for lic, b in sorted(outcome["bailiffs"].items())
         ]
         ops.append(Upsert(schema.region_draw, {"region": region, "floor": outcome["floor"]}))
-        ops += [Insert(schema.affinity, {"region": region, "key": key, "licence": lic}, True) for key, lic in outcome["affinity"]]
-    return ops + opened
+    ops.append(Batch(("insert_ignore", schema.affinity, ("region", "key", "licence"), ()), [
+        {"region": region, "key": key, "licence": lic} for region, outcome in regions for key, lic in outcome["affinity"]
+    ]))
+    ops.append(Batch(("insert", schema.proceedings, _OPENED, ()), [
+        {"doc": doc, "round": d["round"], "licence": licence, "region": region, "open": True, "stage": "assigned", "assigned_at": e.at,
+         "acknowledge_by": acknowledge_by, "initiate_by": initiate_by, "suspensions": 0, "recovered_bp": 0}
+        for region, outcome in regions for doc, licence, _ in outcome["assigned"]
+    ]))
+    return ops
+
+
+_OPENED = ("doc", "round", "licence", "region", "open", "stage", "assigned_at", "acknowledge_by", "initiate_by", "suspensions", "recovered_bp")
 
 
 def _chamber_member(seq: int, e: Event) -> list[Op]:
@@ -415,6 +472,11 @@ def apply(conn: Connection, ops: Iterable[Op]) -> None:
         elif isinstance(op, Upsert):  # batched like inserts: rows of one batch run in their order
             flush_updates()
             upserts.setdefault((op.table, tuple(op.row)), []).append(op.row)
+        elif op.rows:  # a Batch runs after everything before it, and before anything after it
+            flush_updates()
+            flush_inserts()
+            ignored_keys.clear()
+            execute_many(conn, op.shape, op.rows)
     flush_updates()
     flush_inserts()
 
