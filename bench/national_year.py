@@ -258,6 +258,9 @@ def main() -> None:
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        from casedraw.collector import for_throughput
+
+        for_throughput()  # as the casedraw command sets it for itself
         url, docs, days = args.child
         print(json.dumps(child_year(url, int(docs), int(days) if days != "all" else None)))
         return

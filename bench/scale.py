@@ -276,6 +276,9 @@ def main() -> None:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        from casedraw.collector import for_throughput
+
+        for_throughput()  # as the casedraw command sets it for itself
         mode, *rest = args.child
         fn = CHILDREN[mode]
         print(json.dumps(fn(rest[0], int(rest[1]) if mode in ("casedraw", "naive") else rest[1])))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from casedraw.collector import for_throughput
+
 
 def main() -> None:
+    for_throughput()
     if sys.argv[1:2] == ["verify"]:
         from casedraw.cli_verify import verify_app
 

@@ -27,6 +27,7 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from casedraw.collector import for_throughput
 from casedraw.domain.errors import FieldError
 from casedraw.ledger.events import Actor
 from casedraw.services import Context
@@ -115,6 +116,7 @@ class IntakeProcess:
 
 
 def _intake_process(url: str, conn: Connection) -> None:
+    for_throughput()  # a spawned interpreter: not set by the command that started the server
     try:
         store = Store.open(url)
     except Exception as exc:  # reported to the parent, which refuses to start
