@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB := casedraw-demo.db
 
-.PHONY: demo test install clean chromium bench
+.PHONY: demo test install clean chromium bench bench-year
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -35,6 +35,10 @@ test: $(STAMP) chromium
 # Scale benchmarks side by side (issue 9), written into docs/PERFORMANCE.md; a few minutes.
 bench: $(STAMP)
 	$(BIN)/python bench/scale.py --write docs/PERFORMANCE.md
+
+# A national year: 5,000,000 documents with the procedures around the draw, then verify (issue 9); half an hour.
+bench-year: $(STAMP)
+	$(BIN)/python bench/national_year.py --write docs/PERFORMANCE.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .hypothesis
