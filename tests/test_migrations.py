@@ -1,10 +1,30 @@
 """The Alembic migrations build exactly the schema the code declares."""
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
 
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Engine
+
+from casedraw.store.db import make_engine
 from casedraw.store.repository import Store
 from casedraw.store.schema import metadata
+
+
+@contextmanager
+def upgraded_to(db_url: str, revision: str) -> Iterator[tuple[Engine, Connection]]:
+    """An engine on a database brought to `revision`, and the transaction that did it, for the test to add rows in."""
+    engine = make_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("casedraw.store").joinpath("migrations")))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+        yield engine, conn
 
 
 def test_migrated_schema_matches_declared_tables(db_url):
@@ -25,21 +45,12 @@ def test_migrating_twice_is_harmless(db_url):
 def test_single_submission_answers_kept_the_old_way_are_rewritten(db_url):
     """Until migration 0008 a single submission's idempotent answer was the route's JSON answer."""
     import json
-    from importlib import resources
 
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import insert, select
 
     from casedraw.store import schema
-    from casedraw.store.db import make_engine
 
-    engine = make_engine(db_url)
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("casedraw.store").joinpath("migrations")))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0007")
+    with upgraded_to(db_url, "0007") as (engine, conn):
         old = {"index": 0, "status": "accepted", "id": 7, "channel": "pb", "errors": [], "http_status": 201}
         bulk = [{"row": 0, "status": "accepted", "key": 8, "detail": "pb", "errors": []}]
         conn.execute(insert(schema.idempotency), [
@@ -60,10 +71,6 @@ def test_single_submission_answers_kept_the_old_way_are_rewritten(db_url):
 def test_tables_rebuilt_by_0009_keep_every_row(db_url):
     """0009 copies SQLite's busiest tables into new ones (rowid keys, WITHOUT ROWID): a database
     populated before it keeps every row and index, equals a rebuild from its log, and takes new work."""
-    from importlib import resources
-
-    from alembic import command
-    from alembic.config import Config
     from factories import bailiff_row, document_row
     from sqlalchemy import inspect
 
@@ -73,14 +80,9 @@ def test_tables_rebuilt_by_0009_keep_every_row(db_url):
     from casedraw.services.registry import import_bailiffs
     from casedraw.services.rounds import run_round
     from casedraw.services.setup import initialise
-    from casedraw.store.db import make_engine
 
-    engine = make_engine(db_url)
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("casedraw.store").joinpath("migrations")))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0008")
+    with upgraded_to(db_url, "0008") as (engine, _):
+        pass
     old = Store(engine)  # the code's statements run unchanged on the tables as 0008 left them
     ctx = Context(Actor("operator", "test"))
     initialise(old, ctx)
