@@ -212,7 +212,10 @@ def child_year(url: str, docs: int, days: int | None = None) -> dict[str, object
         events = store.log_size(conn)
     store.close()
     size = sum(p.stat().st_size for p in Path(url.removeprefix("sqlite:///")).parent.glob("*.db*")) if url.startswith("sqlite") else 0
+    io = Path("/proc/self/io")  # Linux: what the year read and wrote, through the kernel
+    traffic = dict(line.split(": ") for line in io.read_text().splitlines()) if io.exists() else {}
     return {"seconds": total, "generating_s": generating, "parts": dict(seconds), "done": dict(done), "events": events,
+            "io": {k: int(v) for k, v in traffic.items()}, "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
             "working_days": len(working[:days]), "db_bytes": size, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -244,6 +247,9 @@ def report(r: dict, kind: str, command: str) -> str:  # type: ignore[type-arg]
         f"**{r['verify_s'] / 60:.1f} min** ({r['events'] / r['verify_s']:,.0f} events/s), peak {r['verify_mb']:,.0f} MB |",
         f"| `casedraw export` before it | | {r['export_s'] / 60:.1f} min, peak {r['export_mb']:,.0f} MB |",
         f"| database on disk | | {r['db_bytes'] / 2**30:.1f} GiB |" if r["db_bytes"] else "| database on disk | | (PostgreSQL) |",
+        f"| the year's process: CPU time; written and read through the kernel | | {r['cpu_s'] / 60:.1f} min; "
+        f"{r['io'].get('wchar', 0) / 2**30:.1f} GiB written ({r['io'].get('wchar', 0) / max(docs, 1) / 1024:.1f} KiB per document), "
+        f"{r['io'].get('rchar', 0) / 2**30:.1f} GiB read |",
         "", f"Along the way: {happened}. Rows refused by intake (deliberate errors in the input): {r['done'].get('rows rejected', 0):,}; "
         f"input made in {r['generating_s']:.0f} s, not counted.",
     ])
