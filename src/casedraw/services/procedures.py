@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, func, select
 
 from casedraw.domain.calendar import add_working_days
 from casedraw.domain.identifiers import validate_idn
@@ -46,7 +46,7 @@ from casedraw.ledger.events import Actor, Event
 from casedraw.services import Context
 from casedraw.services.intake import affinity_hash
 from casedraw.store import schema
-from casedraw.store.repository import AFFINITY_KEY, Store, Writer, rows_in
+from casedraw.store.repository import AFFINITY_KEY, Store, Writer, affinity_of, keys_by_region
 
 E = TypeVar("E", bound=StrEnum)
 ABSENCE_KINDS = ("leave", "illness", "other")
@@ -264,14 +264,10 @@ class Debtors:
     @classmethod
     def of(cls, conn: Connection, held: Iterable[tuple[str, str, str]]) -> Debtors:
         """`held`: (licence, region, affinity key) of the documents about to leave their bailiffs."""
-        d, a = schema.documents, schema.affinity
+        d, held = schema.documents, list(held)  # read twice: documents by bailiff, affinity by region
         pairs = sorted({(holder, key) for holder, _, key in held})
         wanted = set(pairs)
-        keys_by_region: dict[str, set[str]] = defaultdict(set)
-        for _, region, key in held:
-            keys_by_region[region].add(key)
         open_docs: dict[tuple[str, str], set[int]] = defaultdict(set)
-        mapped: dict[tuple[str, str], str] = {}
         for chunk in range(0, len(pairs), 200):
             part = pairs[chunk:chunk + 200]
             licences, keys = sorted({h for h, _ in part}), sorted({k for _, k in part})
@@ -281,11 +277,7 @@ class Debtors:
             for r in conn.execute(query):
                 if r.status == "assigned" and (r.assigned_to, r.affinity) in wanted:
                     open_docs[(r.assigned_to, r.affinity)].add(r.id)
-        # By region and key, the affinity table's primary key: keys alone would scan the whole table.
-        query = select(a.c.key, a.c.licence).where(a.c.region == bindparam("region"), a.c.key.in_(bindparam("values", expanding=True)))
-        for region, keys_of_region in sorted(keys_by_region.items()):
-            mapped.update({(region, key): licence for key, licence in rows_in(conn, query, keys_of_region, region=region)})
-        return cls(open_docs, mapped)
+        return cls(open_docs, affinity_of(conn, keys_by_region((region, key) for _, region, key in held)))
 
     def ends(self, licence: str, region: str, key: str, doc: int, gone: Set[int] = frozenset()) -> str | None:
         """The debtor's key if `doc` leaving `licence` ends the debtor's mapping to it: the map points

@@ -43,7 +43,7 @@ from casedraw.ledger.events import Event, round_drawn, round_randomness, round_s
 from casedraw.services import Context
 from casedraw.services.procedures import absences_on, release_due
 from casedraw.store import schema
-from casedraw.store.repository import Store, hashchain_secret_name, rows_in
+from casedraw.store.repository import Store, affinity_of, hashchain_secret_name, keys_by_region, rows_in
 
 HASHCHAIN = "hashchain"
 DRAND = "drand-quicknet"
@@ -102,7 +102,7 @@ def seal_round(store: Store, ctx: Context, source: str = HASHCHAIN) -> int | Non
         excluded = _exclusions(conn, rows, bailiffs)
         round_no = (conn.execute(select(func.coalesce(func.max(schema.rounds.c.round), 0))).scalar_one()) + 1
         version, _ = store.draw_config(conn, day=today)
-        state = load_state(conn, _keys_by_region((r.region, r.affinity) for r in rows))
+        state = load_state(conn, keys_by_region((r.region, r.affinity) for r in rows))
         if source == HASHCHAIN:
             anchor = store.current_anchor(conn)
             if anchor.last_index >= anchor.length:
@@ -164,22 +164,9 @@ def load_state(conn: Connection, keys: Mapping[str, Iterable[str]]) -> DrawState
         rs.vtime[licence] = vtime
         rs.open_count[licence] = open_count
         rs.load[licence] = load
-    a = schema.affinity
-    # By region and key, the affinity table's primary key: keys alone would scan the whole table for each chunk.
-    query = select(a.c.key, a.c.licence).where(a.c.region == bindparam("region"), a.c.key.in_(bindparam("values", expanding=True)))
-    for region in regions:
-        state.regions[region].affinity.update(rows_in(conn, query, keys[region], region=region))  # type: ignore[arg-type]
+    for (region, key), licence in affinity_of(conn, keys).items():
+        state.regions[region].affinity[key] = licence
     return state
-
-
-def _keys_by_region(pairs: Iterable[tuple[str, str | None]]) -> dict[str, set[str]]:
-    """{region: debtor keys} of (region, key) pairs; every region present, with or without keys."""
-    keys: dict[str, set[str]] = {}
-    for region, key in pairs:
-        found = keys.setdefault(region, set())
-        if key:
-            found.add(key)
-    return keys
 
 
 def _randomness(store: Store, open_round: Any, drand: DrandFeed | None) -> Randomness:
@@ -211,7 +198,7 @@ def draw_sealed(store: Store, ctx: Context, round_no: int, randomness: Randomnes
         documents = {row.id: (row.region, row.category, row.weight, row.affinity) for row in rows_in(conn, query, seal["documents"])}
         roster, docs = sealed_inputs(seal, documents)
         _, config = store.draw_config(conn, seal["config"]["draw"])
-        state = load_state(conn, _keys_by_region((doc.region, doc.affinity_key) for doc in docs))
+        state = load_state(conn, keys_by_region((doc.region, doc.affinity_key) for doc in docs))
         seed = round_seed(round_no, randomness.value, bytes(seal_body))
         day = dt.date.fromisoformat(seal["day"])
         before = bailiff_states(state, roster)

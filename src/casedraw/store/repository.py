@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -342,6 +342,27 @@ def rows_in(conn: Connection, query: Select, values: Iterable[object], **params:
     if planned_each_time:
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = DEFAULT")
     return rows
+
+
+def keys_by_region(pairs: Iterable[tuple[str, str | None]]) -> dict[str, set[str]]:
+    """{region: debtor affinity keys} of (region, key) pairs; every region present, with or without keys."""
+    keys: dict[str, set[str]] = {}
+    for region, key in pairs:
+        found = keys.setdefault(region, set())
+        if key:
+            found.add(key)
+    return keys
+
+
+_AFFINITY_OF = select(schema.affinity.c.key, schema.affinity.c.licence).where(
+    schema.affinity.c.region == bindparam("region"), schema.affinity.c.key.in_(bindparam("values", expanding=True)))
+
+
+def affinity_of(conn: Connection, keys: Mapping[str, Iterable[str]]) -> dict[tuple[str, str], str]:
+    """{(region, key): licence} of the affinity entries of these debtor keys, by region. Read by the
+    table's primary key (region, key): by key alone, SQLite scans the whole table for each chunk."""
+    return {(region, key): licence for region, region_keys in sorted(keys.items())
+            for key, licence in rows_in(conn, _AFFINITY_OF, region_keys, region=region)}
 
 
 def _stored_from(conn: Connection, start: int, batch: int) -> Iterator[Row]:
