@@ -69,6 +69,11 @@ def updates(table: Table, key: str, values: tuple[str, ...], rows: Iterable[tupl
     ])
 
 
+def inserts(table: Table, rows: list[dict[str, Any]], ignore_existing: bool = False) -> Batch:
+    """Inserts of rows that all have the same columns (those of the first)."""
+    return Batch(("insert_ignore" if ignore_existing else "insert", table, tuple(rows[0]) if rows else (), ()), rows)
+
+
 Op = Insert | Update | Upsert | Delete | Batch
 
 
@@ -137,9 +142,9 @@ class Registrations:
 
     def ops(self) -> list[Op]:
         return [
-            Batch(("insert_ignore", schema.claimants, _CLAIMANT, ()), list(self.claimants.values())),
-            Batch(("insert_ignore", schema.debtors, _DEBTOR, ()), list(self.debtors.values())),
-            Batch(("insert", schema.documents, _DOCUMENT, ()), self.documents),
+            inserts(schema.claimants, list(self.claimants.values()), ignore_existing=True),
+            inserts(schema.debtors, list(self.debtors.values()), ignore_existing=True),
+            inserts(schema.documents, self.documents),
         ]
 
 
@@ -161,12 +166,6 @@ def registration_rows(public: Mapping[str, Any], fields: Mapping[str, Any], iden
         },
     )
 
-
-_CLAIMANT, _DEBTOR = ("idn", "type", "kind", "name"), ("idn", "type", "name")
-_DOCUMENT = (
-    "id", "identity", "seq", "registered_at", "claimant_idn", "claimant_kind", "debtor_idn", "doc_kind", "issuing_body", "number", "doc_date",
-    "basis", "region", "category", "amount_tiyn", "channel", "status", "external_ref", "band", "weight", "affinity", "recovered_bp", "recovered_tiyn",
-)
 
 
 def _beacon_anchor(seq: int, e: Event) -> list[Op]:
@@ -209,18 +208,15 @@ def _round_drawn(seq: int, e: Event) -> list[Op]:
             for lic, b in sorted(outcome["bailiffs"].items())
         ]
         ops.append(Upsert(schema.region_draw, {"region": region, "floor": outcome["floor"]}))
-    ops.append(Batch(("insert_ignore", schema.affinity, ("region", "key", "licence"), ()), [
+    ops.append(inserts(schema.affinity, [
         {"region": region, "key": key, "licence": lic} for region, outcome in regions for key, lic in outcome["affinity"]
-    ]))
-    ops.append(Batch(("insert", schema.proceedings, _OPENED, ()), [
+    ], ignore_existing=True))
+    ops.append(inserts(schema.proceedings, [
         {"doc": doc, "round": d["round"], "licence": licence, "region": region, "open": True, "stage": "assigned", "assigned_at": e.at,
          "acknowledge_by": acknowledge_by, "initiate_by": initiate_by, "suspensions": 0, "recovered_bp": 0}
         for region, outcome in regions for doc, licence, _ in outcome["assigned"]
     ]))
     return ops
-
-
-_OPENED = ("doc", "round", "licence", "region", "open", "stage", "assigned_at", "acknowledge_by", "initiate_by", "suspensions", "recovered_bp")
 
 
 def _chamber_member(seq: int, e: Event) -> list[Op]:
