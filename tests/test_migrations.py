@@ -16,14 +16,15 @@ from casedraw.store.schema import metadata
 
 
 @contextmanager
-def upgraded_to(db_url: str, revision: str) -> Iterator[tuple[Engine, Connection]]:
-    """An engine on a database brought to `revision`, and the transaction that did it, for the test to add rows in."""
+def upgraded_to(db_url: str, revision: str, downgrade: bool = False) -> Iterator[tuple[Engine, Connection]]:
+    """An engine on a database brought to `revision` (down to it, if `downgrade`), and the transaction
+    that did it, for the test to add rows in."""
     engine = make_engine(db_url)
     config = Config()
     config.set_main_option("script_location", str(resources.files("casedraw.store").joinpath("migrations")))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+        (command.downgrade if downgrade else command.upgrade)(config, revision)
         yield engine, conn
 
 
@@ -68,9 +69,10 @@ def test_single_submission_answers_kept_the_old_way_are_rewritten(db_url):
         store.close()
 
 
-def test_tables_rebuilt_by_0009_keep_every_row(db_url):
-    """0009 copies SQLite's busiest tables into new ones (rowid keys, WITHOUT ROWID): a database
-    populated before it keeps every row and index, equals a rebuild from its log, and takes new work."""
+def test_tables_rebuilt_by_0009_and_0010_keep_every_row(db_url):
+    """0009 copies SQLite's busiest tables into new ones (rowid keys, WITHOUT ROWID); 0010 moves the
+    debtor's name onto the document. A database taken down to 0008 and up again keeps every row and
+    index, equals a rebuild from its log, and takes new work."""
     from factories import bailiff_row, document_row
     from sqlalchemy import inspect
 
@@ -81,9 +83,7 @@ def test_tables_rebuilt_by_0009_keep_every_row(db_url):
     from casedraw.services.rounds import run_round
     from casedraw.services.setup import initialise
 
-    with upgraded_to(db_url, "0008") as (engine, _):
-        pass
-    old = Store(engine)  # the code's statements run unchanged on the tables as 0008 left them
+    old = Store.open(db_url)
     ctx = Context(Actor("operator", "test"))
     initialise(old, ctx)
     import_bailiffs(old, list(enumerate([bailiff_row(n) for n in range(6)], start=2)), ctx)
@@ -92,7 +92,14 @@ def test_tables_rebuilt_by_0009_keep_every_row(db_url):
     submit_documents(old, list(enumerate([document_row(n) for n in range(30, 40)], start=2)), ctx)
     before = old.projection_snapshot()
     events_before = list(old.events())
+    with old.read() as conn:
+        debtor_names = dict(conn.exec_driver_sql("SELECT debtor_idn, debtor_name FROM documents").all())
     old.close()
+    with upgraded_to(db_url, "0008", downgrade=True) as (engine, conn):
+        debtors = dict(conn.exec_driver_sql("SELECT idn, name FROM debtors").all())
+        columns = {c["name"] for c in inspect(conn).get_columns("documents")}
+    engine.dispose()
+    assert debtors == debtor_names and "debtor_name" not in columns  # 0010 down: the debtors table as it was
 
     store = Store.open(db_url)
     try:
@@ -104,9 +111,9 @@ def test_tables_rebuilt_by_0009_keep_every_row(db_url):
         if store.engine.dialect.name == "sqlite":
             with store.read() as conn:
                 tables = dict(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all())
-                autoindexes = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE tbl_name IN ('events', 'documents', 'debtors', "
+                autoindexes = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE tbl_name IN ('events', 'documents', "
                                                    "'affinity', 'proceedings') AND name LIKE 'sqlite_autoindex_%'").scalars().all()
-            assert all(tables[t].endswith("WITHOUT ROWID") for t in ("debtors", "affinity", "proceedings"))
+            assert all(tables[t].endswith("WITHOUT ROWID") for t in ("affinity", "proceedings")) and "debtors" not in tables
             assert "seq INTEGER NOT NULL" in tables["events"] and "id INTEGER NOT NULL" in tables["documents"]
             assert sorted(autoindexes) == ["sqlite_autoindex_documents_1"]  # identity's; no key is kept twice any more
         assert run_round(store, ctx).documents == 10  # the waiting documents are found through the new index

@@ -32,7 +32,7 @@ from casedraw.services.setup import initialise
 from casedraw.store.repository import Store
 
 # Tables with a row (or more) per document or per event.
-GROWING = {"events", "documents", "debtors", "affinity", "proceedings", "document_moves", "document_exclusions"}
+GROWING = {"events", "documents", "affinity", "proceedings", "document_moves", "document_exclusions"}
 KZ = dt.timezone(dt.timedelta(hours=5))
 # The documents status index finds those waiting for a round, a few days' worth. Searched for drawn
 # documents it reads nearly the whole table, as a scan would: statuses a document keeps for good.

@@ -30,11 +30,11 @@ def text_of(html: str) -> str:
 
 def personal_data(store) -> set[str]:
     """Every name and IIN/BIN the world holds: none may appear on a public page."""
-    b, c, d = schema.bailiffs, schema.claimants, schema.debtors
+    b, c, d = schema.bailiffs, schema.claimants, schema.documents
     with store.read() as conn:
         found = {v for row in conn.execute(select(b.c.full_name, b.c.iin)) for v in row}
         found |= {v for row in conn.execute(select(c.c.idn, c.c.name)) for v in row}
-        found |= {v for row in conn.execute(select(d.c.idn, d.c.name)) for v in row}
+        found |= {v for row in conn.execute(select(d.c.debtor_idn, d.c.debtor_name)) for v in row}
     assert len(found) > 10
     return found
 

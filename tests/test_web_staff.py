@@ -269,10 +269,10 @@ def test_ministry_config_and_audit_without_personal_data(db_url: str) -> None:
         assert str(row.effective) == effective and '"decision_working_days":12' in row.value
         assert "scheduled" in text(w.client.get("/ministry/config?lang=en"))
 
-        b, debtors = schema.bailiffs, schema.debtors
+        b, d = schema.bailiffs, schema.documents
         with w.store.read() as conn:
             secrets = [BANK_BIN, *(x for r in conn.execute(select(b.c.iin, b.c.full_name)) for x in r),
-                       *(x for r in conn.execute(select(debtors.c.idn, debtors.c.name)) for x in r)]
+                       *(x for r in conn.execute(select(d.c.debtor_idn, d.c.debtor_name)) for x in r)]
         for role in ("ministry", "auditor", "operator"):
             as_role(w, role)
             audit = w.client.get("/ministry/audit?lang=en")

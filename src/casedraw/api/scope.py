@@ -47,9 +47,8 @@ def sees_personal_data(principal: Principal, row: Any) -> bool:
 
 def visible_document(conn: Connection, principal: Principal, doc: int) -> Any:
     """The document's row if the caller may see it; 404 otherwise (whether it exists is not revealed)."""
-    d, debtors = schema.documents, schema.debtors
-    query = (select(d, debtors.c.name.label("debtor_name")).join(debtors, debtors.c.idn == d.c.debtor_idn, isouter=True)
-             .where(d.c.id == doc, documents_visible(conn, principal)))
+    d = schema.documents
+    query = select(d).where(d.c.id == doc, documents_visible(conn, principal))
     row = conn.execute(query).one_or_none()
     if row is None:
         raise Problem(404, f"doc: no document {doc} among those you may see")

@@ -56,7 +56,7 @@ class Prepared(NamedTuple):
     actor: tuple[str, str]  # role, id of who submits it
     public: dict[str, Any]  # registration_parts' public half
     fields: bytes  # the private half, encoded (and so cheap to hand to another process)
-    parties: tuple[str, str]  # the claimant's and the debtor's party type, as parsing found them
+    claimant_type: str  # person or entity, as parsing found it
     forward: tuple[str, str, str, str] | None  # from, to, basis, affinity: lodged with another region's chamber
 
 
@@ -150,8 +150,7 @@ def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: 
         if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
             # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
             forward = (lodged, doc.region, str(doc.basis), affinity_hash(affinity_key, doc.region, doc.debtor.idn))
-        parties = (str(doc.claimant.type), str(doc.debtor.type))
-        items.append(Prepared(number, doc.identity(), submitter, public, encode_fields(private), parties, forward))
+        items.append(Prepared(number, doc.identity(), submitter, public, encode_fields(private), str(doc.claimant.type), forward))
     return items
 
 
@@ -217,7 +216,7 @@ def _register_into(writer: Writer, store: Store, at: str, items: Sequence[Item],
         doc_id = writer.next_document_id()
         actor = actors.get(item.actor) or actors.setdefault(item.actor, Actor(*item.actor))
         fields = canonical.decode_trusted(item.fields)
-        registrations.add(item.public, fields, item.identity, doc_id, writer.size + len(events), at, item.parties)
+        registrations.add(item.public, fields, item.identity, doc_id, writer.size + len(events), at, item.claimant_type)
         events.append(document_registered_encoded(at, actor, doc_id, item.public, item.fields, ctx.salt()))
         if item.forward is not None:
             origin, target, basis, key = item.forward

@@ -116,49 +116,41 @@ def _document_registered(seq: int, e: Event) -> list[Op]:
 
 
 def registration_ops(public: Mapping[str, Any], fields: Mapping[str, Any], identity: str, doc_id: int, seq: int, at: str,
-                     parties: tuple[str, str] | None = None) -> list[Op]:
-    """The claimant, debtor and document rows of a registration, from the two halves of
-    registration_parts: intake makes them from those without building the event's private part,
-    and knows the parties' types (`parties`) from parsing their numbers."""
-    claimant, debtor, document = registration_rows(public, fields, identity, doc_id, seq, at, parties)
-    return [Insert(schema.claimants, claimant, True), Insert(schema.debtors, debtor, True), Insert(schema.documents, document)]
+                     claimant_type: str | None = None) -> list[Op]:
+    """The claimant and document rows of a registration, from the two halves of registration_parts:
+    intake makes them from those without building the event's private part, and knows the claimant's
+    type from parsing its number."""
+    claimant, document = registration_rows(public, fields, identity, doc_id, seq, at, claimant_type)
+    return [Insert(schema.claimants, claimant, True), Insert(schema.documents, document)]
 
 
 class Registrations:
-    """The rows of many registrations, as three batches: what intake appends for a chunk of thousands.
-    A party seen again keeps its first row, as an insert that leaves an existing row alone would."""
+    """The rows of many registrations, as two batches: what intake appends for a chunk of thousands.
+    A claimant seen again keeps its first row, as an insert that leaves an existing row alone would."""
 
     def __init__(self) -> None:
         self.claimants: dict[str, dict[str, Any]] = {}
-        self.debtors: dict[str, dict[str, Any]] = {}
         self.documents: list[dict[str, Any]] = []
 
     def add(self, *args: Any) -> None:
         """The arguments of registration_rows."""
-        claimant, debtor, document = registration_rows(*args)
+        claimant, document = registration_rows(*args)
         self.claimants.setdefault(claimant["idn"], claimant)
-        self.debtors.setdefault(debtor["idn"], debtor)
         self.documents.append(document)
 
     def ops(self) -> list[Op]:
-        return [
-            inserts(schema.claimants, list(self.claimants.values()), ignore_existing=True),
-            inserts(schema.debtors, list(self.debtors.values()), ignore_existing=True),
-            inserts(schema.documents, self.documents),
-        ]
+        return [inserts(schema.claimants, list(self.claimants.values()), ignore_existing=True), inserts(schema.documents, self.documents)]
 
 
 def registration_rows(public: Mapping[str, Any], fields: Mapping[str, Any], identity: str, doc_id: int, seq: int, at: str,
-                      parties: tuple[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """registration_ops' rows: the claimant's, the debtor's and the document's."""
+                      claimant_type: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """registration_ops' rows: the claimant's and the document's."""
     claimant, debtor = fields["claimant"], fields["debtor"]
-    claimant_type, debtor_type = parties or (str(party_type_of(claimant["idn"])), str(party_type_of(debtor["idn"])))
     return (
-        {"idn": claimant["idn"], "type": claimant_type, "kind": public["claimant_kind"], "name": claimant["name"]},
-        {"idn": debtor["idn"], "type": debtor_type, "name": debtor["name"]},
+        {"idn": claimant["idn"], "type": claimant_type or str(party_type_of(claimant["idn"])), "kind": public["claimant_kind"], "name": claimant["name"]},
         {
             "id": doc_id, "identity": identity, "seq": seq, "registered_at": at, "claimant_idn": claimant["idn"],
-            "claimant_kind": public["claimant_kind"], "debtor_idn": debtor["idn"], "doc_kind": public["doc_kind"],
+            "claimant_kind": public["claimant_kind"], "debtor_idn": debtor["idn"], "debtor_name": debtor["name"], "doc_kind": public["doc_kind"],
             "issuing_body": fields["issuing_body"], "number": fields["number"], "doc_date": dt.date.fromisoformat(fields["date"]),
             "basis": public["basis"], "region": public["region"], "category": public["category"], "amount_tiyn": fields["amount_tiyn"],
             "channel": public["channel"], "status": "registered", "external_ref": fields["external_ref"], "band": public["band"],

@@ -68,14 +68,6 @@ claimants = Table(
     **KEYED,
 )
 
-debtors = Table(
-    "debtors", metadata,
-    Column("idn", String(12), primary_key=True),
-    Column("type", String(8), nullable=False),
-    Column("name", String(200), nullable=False),
-    **KEYED,
-)
-
 documents = Table(
     "documents", metadata,
     Column("id", ROWID, primary_key=True, autoincrement=False),
@@ -85,6 +77,7 @@ documents = Table(
     Column("claimant_idn", String(12), nullable=False, index=True),
     Column("claimant_kind", String(24), nullable=False),
     Column("debtor_idn", String(12), nullable=False),  # not indexed: nothing looks documents up by debtor
+    Column("debtor_name", String(200), nullable=False, server_default=""),  # as the document names the debtor
     Column("doc_kind", String(24), nullable=False),
     Column("issuing_body", String(200), nullable=False),
     Column("number", String(64), nullable=False),
@@ -290,7 +283,7 @@ history = Table(
 )
 
 PROJECTIONS = (
-    config_versions, bailiffs, claimants, debtors, documents, rounds, bailiff_draw, region_draw, affinity, beacon_anchors,
+    config_versions, bailiffs, claimants, documents, rounds, bailiff_draw, region_draw, affinity, beacon_anchors,
     chamber_members, absences, applications, document_moves, document_exclusions, proceedings, history,
 )
 

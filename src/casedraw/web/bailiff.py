@@ -109,9 +109,8 @@ def tenge_to_tiyn(field: str, value: str, errors: list[FieldError], _: Any) -> i
 def _assignments(conn: Any, principal: Principal, which: str, after: int, doc: int | None = None) -> list[Any]:
     """Documents assigned to me (open proceedings, closed ones, or both), with the open proceeding's
     stage and deadlines, in the caller's scope (documents_visible) and held by the caller."""
-    d, p, debtors = schema.documents, schema.proceedings, schema.debtors
-    query = (select(d, debtors.c.name.label("debtor_name"), p.c.stage, p.c.acknowledge_by, p.c.initiate_by, p.c.suspensions)
-             .join(debtors, debtors.c.idn == d.c.debtor_idn, isouter=True)
+    d, p = schema.documents, schema.proceedings
+    query = (select(d, p.c.stage, p.c.acknowledge_by, p.c.initiate_by, p.c.suspensions)
              .join(p, and_(p.c.doc == d.c.id, p.c.open), isouter=True)
              .where(documents_visible(conn, principal), d.c.assigned_to == principal.subject, d.c.id > after)
              .order_by(d.c.id).limit(PAGE + 1))

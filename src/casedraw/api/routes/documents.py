@@ -228,9 +228,8 @@ def list_documents(
 
 def documents_query(conn: Connection, principal: Principal, status: str | None = None, region: str | None = None) -> Select[Any]:
     """The caller's documents, with the debtor's name, of one status and region if given (in no order)."""
-    d, debtors = schema.documents, schema.debtors
-    query = (select(d, debtors.c.name.label("debtor_name")).join(debtors, debtors.c.idn == d.c.debtor_idn, isouter=True)
-             .where(documents_visible(conn, principal)))
+    d = schema.documents
+    query = select(d).where(documents_visible(conn, principal))
     if status is not None:
         query = query.where(d.c.status == status)
     if region is not None:
