@@ -190,3 +190,19 @@ def test_sealed_state_digest_matches_the_state_the_draw_starts_from(store, ctx):
         assert seals[0]["state"] == state_digest(DrawState({"KZ-75": RegionState()}))
         state = load_state(conn, {"KZ-75": keys})
         assert len(keys) == 20 and state.regions["KZ-75"].load and set(state.regions["KZ-75"].affinity) <= keys
+
+
+def test_a_sealed_round_draws_every_sealed_document_even_one_the_tables_lost(store, ctx):
+    """The draw reads its documents by their sealed status; the seal, not the tables, says which they are."""
+    from casedraw.services.rounds import HASHCHAIN, seal_round
+
+    with_bailiffs(store, ctx)
+    submit_documents(store, numbered([document_row(n) for n in range(12)]), ctx)
+    round_no = seal_round(store, ctx, HASHCHAIN)
+    d = schema.documents
+    with store.engine.begin() as conn:  # a projection out of step with the log, as a bug or a hand could leave it
+        conn.execute(d.update().where(d.c.id == 3).values(status="registered"))
+    result = run_round(store, ctx)
+    assert (result.round, result.documents, result.assigned) == (round_no, 12, 12)
+    drawn = next(e for _, e in store.events() if e.kind is EventKind.ROUND_DRAWN).data
+    assert 3 in {doc for doc, _, _ in drawn["regions"]["KZ-75"]["assigned"]}
