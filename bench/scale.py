@@ -12,7 +12,7 @@ memory is its own (read from the kernel's rusage of that child). Per database:
 - **naive**: the same parsing, identity, routing and event encoding, written through the SQLAlchemy ORM
   one transaction per document; then each document given to the least-loaded active bailiff of its
   region, again one ORM transaction per document. What a straightforward implementation would do.
-- **floor**: the rows casedraw wrote (events, documents, claimants, debtors) inserted raw into an empty
+- **floor**: the rows casedraw wrote (events, documents, claimants) inserted raw into an empty
   database of the same schema in one transaction: no computation at all, only the database's work.
 - **verify**: `casedraw export` then `casedraw verify` of the casedraw run's log (events per second).
 
@@ -109,12 +109,10 @@ def child_naive(url: str, docs: int) -> dict[str, float]:
     class Document: ...
     class Event: ...
     class Claimant: ...
-    class Debtor: ...
     class Bailiff: ...
 
     mapper = registry()
-    for cls, table in ((Document, schema.documents), (Event, schema.events), (Claimant, schema.claimants),
-                       (Debtor, schema.debtors), (Bailiff, schema.bailiffs)):
+    for cls, table in ((Document, schema.documents), (Event, schema.events), (Claimant, schema.claimants), (Bailiff, schema.bailiffs)):
         mapper.map_imperatively(cls, table)
     store, ctx, rows = _setup(url, docs)
     try:
@@ -134,8 +132,8 @@ def child_naive(url: str, docs: int) -> dict[str, float]:
                 event = document_registered_encoded(at, public_actor(key, Actor(*item.actor)), next_id, item.public, item.fields, os.urandom(16))
                 session.add(Event(seq=size, kind=str(event.kind), at=at, body=event.body(), private=event.private_bytes()))
                 fields = json.loads(item.fields)
-                for op in registration_ops(item.public, fields, item.identity, next_id, size, at, item.parties):
-                    cls = {"claimants": Claimant, "debtors": Debtor, "documents": Document}[op.table.name]
+                for op in registration_ops(item.public, fields, item.identity, next_id, size, at, item.claimant_type):
+                    cls = {"claimants": Claimant, "documents": Document}[op.table.name]
                     if cls is Document or session.get(cls, op.row["idn"]) is None:
                         session.add(cls(**op.row))
                 size, next_id = size + 1, next_id + 1
@@ -165,7 +163,7 @@ def child_floor(source_url: str, target_url: str) -> dict[str, float]:
 
     source, target = Store.open(source_url), Store.open(target_url)
     try:
-        tables = (schema.events, schema.claimants, schema.debtors, schema.documents)
+        tables = (schema.events, schema.claimants, schema.documents)
         with source.read() as conn:
             rows = {t.name: [dict(r._mapping) for r in conn.execute(select(t))] for t in tables}
         started = time.perf_counter()
