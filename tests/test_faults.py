@@ -177,7 +177,7 @@ class Cutter:
         event.remove(self.target, "commit", self._commit)
 
     def _statement(self, conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
-        if self.point == "insert" and statement.startswith("INSERT INTO events"):
+        if self.point == "insert" and statement.startswith(("INSERT INTO events", "COPY events")):
             self._at_point()
 
     def _commit(self, conn):  # type: ignore[no-untyped-def]
