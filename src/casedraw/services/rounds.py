@@ -155,11 +155,12 @@ def _sealed_documents(conn: Connection, ids: list[int]) -> dict[int, tuple[str, 
     """The sealed documents' (region, category, weight, affinity). One round is open at a time, so they
     are the documents whose status is sealed: one search of the status index, not an IN list per 900."""
     d = schema.documents
-    columns = (d.c.id, d.c.region, d.c.category, d.c.weight, d.c.affinity)
-    found = {row[0]: tuple(row[1:]) for row in conn.execute(select(*columns).where(d.c.status == "sealed"))}
+    query = select(d.c.id, d.c.region, d.c.category, d.c.weight, d.c.affinity)
+    found = {row[0]: tuple(row[1:]) for row in conn.execute(query.where(d.c.status == "sealed"))}
     missing = [doc for doc in ids if doc not in found]
     if missing:  # not expected; read by id rather than draw without them
-        found.update({row[0]: tuple(row[1:]) for row in rows_in(conn, select(*columns).where(d.c.id.in_(bindparam("values", expanding=True))), missing)})
+        by_id = query.where(d.c.id.in_(bindparam("values", expanding=True)))
+        found.update({row[0]: tuple(row[1:]) for row in rows_in(conn, by_id, missing)})
     return found  # type: ignore[return-value]
 
 

@@ -146,11 +146,13 @@ def registration_rows(public: Mapping[str, Any], fields: Mapping[str, Any], iden
                       claimant_type: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """registration_ops' rows: the claimant's and the document's."""
     claimant, debtor = fields["claimant"], fields["debtor"]
+    claimant_type = claimant_type or str(party_type_of(claimant["idn"]))
     return (
-        {"idn": claimant["idn"], "type": claimant_type or str(party_type_of(claimant["idn"])), "kind": public["claimant_kind"], "name": claimant["name"]},
+        {"idn": claimant["idn"], "type": claimant_type, "kind": public["claimant_kind"], "name": claimant["name"]},
         {
             "id": doc_id, "identity": identity, "seq": seq, "registered_at": at, "claimant_idn": claimant["idn"],
-            "claimant_kind": public["claimant_kind"], "debtor_idn": debtor["idn"], "debtor_name": debtor["name"], "doc_kind": public["doc_kind"],
+            "claimant_kind": public["claimant_kind"], "debtor_idn": debtor["idn"], "debtor_name": debtor["name"],
+            "doc_kind": public["doc_kind"],
             "issuing_body": fields["issuing_body"], "number": fields["number"], "doc_date": dt.date.fromisoformat(fields["date"]),
             "basis": public["basis"], "region": public["region"], "category": public["category"], "amount_tiyn": fields["amount_tiyn"],
             "channel": public["channel"], "status": "registered", "external_ref": fields["external_ref"], "band": public["band"],
