@@ -53,7 +53,7 @@ def test_no_claimant_identifier_in_any_public_body_and_one_pseudonym_each(store,
     # As the API's writer does: rows of two claimants prepared, then registered in one transaction by the intake process.
     day = ctx.stamp()[1]
     items = prepare(store, numbered([document_row(10), person_row(11)]), day, [("claimant", BANK_BIN), ("claimant", PERSON)])
-    assert [o.status for o in register_prepared(store, day, items, acting(ctx, "system", "intake"))] == ["accepted"] * 2
+    assert [o.status for o in register_prepared(store, day, [items], acting(ctx, "system", "intake"))] == ["accepted"] * 2
     run_round(store, ctx)
     assert file_application(store, acting(ctx, "claimant", PERSON), 1, PERSON, "inaction", "No action for three months", []).application == 1
 

@@ -9,8 +9,9 @@ load the batch grows and the cost per document falls.
 The registering itself can run in a process of its own (`IntakeProcess`, what `casedraw serve`
 uses): it then has a core to itself instead of sharing one interpreter lock with the event loop,
 whose request parsing it would otherwise wait behind. Bulk submissions are prepared (parsed,
-routed, weighed) in the server process and registered there too, so one bulk request is prepared
-while the last is being written.
+routed, weighed) in the server process and registered there, part by part in one transaction: the
+next part is prepared while the last is written, and a request waiting for the intake process
+prepares its parts ahead meanwhile.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import multiprocessing
 import pickle
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
@@ -31,7 +32,7 @@ from casedraw.collector import for_throughput
 from casedraw.domain.errors import FieldError
 from casedraw.ledger.events import Actor
 from casedraw.services import Context
-from casedraw.services.intake import INTAKE, DayChanged, IdempotencyConflict, IdempotencyKey, Item, register_prepared, submit_documents
+from casedraw.services.intake import INTAKE, DayChanged, IdempotencyConflict, IdempotencyKey, Parts, register_prepared, submit_documents
 from casedraw.services.reports import RowOutcome
 from casedraw.store.db import ConnectionLost, StorageFull
 from casedraw.store.repository import NotInitialised, Store
@@ -45,7 +46,7 @@ Keys = Sequence[IdempotencyKey | None]  # each row's own idempotency key, if any
 class Registrar(Protocol):
     def register(self, rows: Rows, actors: Sequence[Actor], keys: Keys) -> list[RowOutcome]: ...
 
-    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None,
+    def register_prepared(self, day: dt.date, parts: Parts, key: IdempotencyKey | None = None,
                           item_keys: Keys | None = None) -> list[RowOutcome]: ...
 
     def close(self) -> None: ...
@@ -60,9 +61,9 @@ class InThread:
     def register(self, rows: Rows, actors: Sequence[Actor], keys: Keys) -> list[RowOutcome]:
         return submit_documents(self._store, rows, Context(actors[0]), actors=actors, keys=keys).outcomes
 
-    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None,
+    def register_prepared(self, day: dt.date, parts: Parts, key: IdempotencyKey | None = None,
                           item_keys: Keys | None = None) -> list[RowOutcome]:
-        return register_prepared(self._store, day, items, Context(INTAKE), key, item_keys)
+        return register_prepared(self._store, day, parts, Context(INTAKE), key, item_keys)
 
     def close(self) -> None:
         pass
@@ -70,7 +71,11 @@ class InThread:
 
 class IntakeProcess:
     """Registers in a child process with its own connection to the database: single submissions as
-    they come, bulk ones as chunks the caller has prepared. One exchange runs at a time."""
+    they come, bulk ones as chunks the caller prepares part by part. One exchange runs at a time.
+
+    A chunk is a stream of messages: ("prepared", day, key, item_keys), then ("part", items) for each
+    part, then ("end",), or ("abort",) if preparing failed; the child reads every one of them, even
+    after a failure of its own, before it answers."""
 
     def __init__(self, url: str):
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
@@ -86,33 +91,89 @@ class IntakeProcess:
     def register(self, rows: Rows, actors: Sequence[Actor], keys: Keys) -> list[RowOutcome]:
         return self._exchange(("rows", list(rows), [(a.role, a.id) for a in actors], list(keys)))
 
-    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None,
+    def register_prepared(self, day: dt.date, parts: Parts, key: IdempotencyKey | None = None,
                           item_keys: Keys | None = None) -> list[RowOutcome]:
-        return self._exchange(("prepared", day, items, key, item_keys))
+        pending = iter(parts)
+        ready = [_message("prepared", day, key, item_keys)]
+        while not self._exchanging.acquire(blocking=False):  # the child is busy: prepare ahead meanwhile
+            if (part := next(pending, None)) is None:
+                self._exchanging.acquire()
+                break
+            ready.append(_message("part", part))
+        try:
+            for message in ready:
+                self._conn.send_bytes(message)
+            try:
+                for part in pending:  # each prepared while the child writes the last
+                    self._conn.send_bytes(_message("part", part))
+            except BaseException:
+                self._conn.send_bytes(_message("abort"))
+                self._conn.recv_bytes()  # the child's refusal of what it was sent: nothing was registered
+                raise
+            self._conn.send_bytes(_message("end"))
+            answer = self._conn.recv_bytes()
+        finally:
+            self._exchanging.release()
+        return _answer(answer)
 
     def _exchange(self, message: tuple[Any, ...]) -> list[RowOutcome]:
-        request = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)  # before waiting for the child, which may be busy
+        request = _message(*message)  # before waiting for the child, which may be busy
         with self._exchanging:
             self._conn.send_bytes(request)
             answer = self._conn.recv_bytes()
-        status, *rest = pickle.loads(answer)
-        if status == "ok":
-            return [_outcome(plain) for plain in rest[0]]
-        kind, text = rest  # nothing of the message was registered
-        if kind == DayChanged.__name__:
-            raise DayChanged(dt.date.fromisoformat(text))
-        if kind == IdempotencyConflict.__name__:
-            raise IdempotencyConflict(text)
-        for known in (ConnectionLost, StorageFull):  # the same clear error the parent's handlers answer
-            if kind == known.__name__:
-                raise known(text)
-        raise NotInitialised(text) if kind == NotInitialised.__name__ else RuntimeError(f"intake failed: {kind}: {text}")
+        return _answer(answer)
 
     def close(self) -> None:
         with self._exchanging:
             self._conn.send_bytes(pickle.dumps(None))
         self._process.join(timeout=30)
         self._conn.close()
+
+
+def _message(*parts: Any) -> bytes:
+    return pickle.dumps(parts, pickle.HIGHEST_PROTOCOL)
+
+
+def _answer(answer: bytes) -> list[RowOutcome]:
+    """The child's outcomes, or the error it reported, raised as the parent's handlers know it."""
+    status, *rest = pickle.loads(answer)
+    if status == "ok":
+        return [_outcome(plain) for plain in rest[0]]
+    kind, text = rest  # nothing of the message was registered
+    if kind == DayChanged.__name__:
+        raise DayChanged(dt.date.fromisoformat(text))
+    if kind == IdempotencyConflict.__name__:
+        raise IdempotencyConflict(text)
+    for known in (ConnectionLost, StorageFull):  # the same clear error the parent's handlers answer
+        if kind == known.__name__:
+            raise known(text)
+    raise NotInitialised(text) if kind == NotInitialised.__name__ else RuntimeError(f"intake failed: {kind}: {text}")
+
+
+class _Aborted(RuntimeError):
+    """The parent stopped sending a chunk's parts: preparing one failed."""
+
+
+class _Stream:
+    """The parts of one chunk as the parent sends them."""
+
+    def __init__(self, conn: Connection):
+        self._conn, self.ended = conn, False
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        while not self.ended:
+            kind, *rest = pickle.loads(self._conn.recv_bytes())
+            if kind == "part":
+                yield rest[0]
+                continue
+            self.ended = True
+            if kind == "abort":
+                raise _Aborted("the server stopped preparing the chunk")
+
+    def drain(self) -> None:
+        """Read what is left of the chunk, so that the answer comes after its last message."""
+        while not self.ended:
+            self.ended = pickle.loads(self._conn.recv_bytes())[0] != "part"
 
 
 def _intake_process(url: str, conn: Connection) -> None:
@@ -129,7 +190,11 @@ def _intake_process(url: str, conn: Connection) -> None:
             if message[0] == "rows":
                 outcomes = registrar.register(message[1], [Actor(role, ident) for role, ident in message[2]], message[3])
             else:
-                outcomes = registrar.register_prepared(*message[1:])
+                stream = _Stream(conn)
+                try:
+                    outcomes = registrar.register_prepared(message[1], stream, *message[2:])
+                finally:
+                    stream.drain()
             answer: tuple[Any, ...] = ("ok", [_plain(o) for o in outcomes])
         except DayChanged as turned:  # the caller prepares the chunk again
             answer = ("error", DayChanged.__name__, turned.day.isoformat())
@@ -182,12 +247,12 @@ class SubmissionBatcher:
             assert self._registrar is not None
             self._registrar.close()
 
-    def register_prepared(self, day: dt.date, items: list[Item], key: IdempotencyKey | None = None,
+    def register_prepared(self, day: dt.date, parts: Parts, key: IdempotencyKey | None = None,
                           item_keys: Keys | None = None) -> list[RowOutcome]:
-        """Register a prepared chunk (a bulk submission's) with the writer single submissions use."""
+        """Register a chunk (a bulk submission's), part by part as prepared, with the writer single submissions use."""
         if self._registrar is None:
             raise RuntimeError("the intake writer is not running")
-        return self._registrar.register_prepared(day, items, key, item_keys)
+        return self._registrar.register_prepared(day, parts, key, item_keys)
 
     async def submit(self, row: dict[str, object], actor: Actor, key: IdempotencyKey | None = None) -> RowOutcome:
         """Register one document in the next batch; `key`, its idempotency key and request hash, is

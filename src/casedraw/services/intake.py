@@ -3,7 +3,9 @@
 Rows are processed in chunks, in two steps. Preparing a chunk (parsing, identity, routing, weighing,
 encoding the private part) needs no place in the log, so it is done before taking the log lock.
 Registering a chunk is one transaction that holds the lock, so a document is registered completely
-or not at all, and the identity check cannot race with another submission.
+or not at all, and the identity check cannot race with another submission. A registrar in another
+process (the HTTP API's) takes a chunk's parts as they are prepared, so it writes one part while
+the next is prepared.
 The same document (issuing body, number, date, debtor, claimant) is registered once: a second
 submission gets the first record back and never creates a second draw.
 """
@@ -14,9 +16,9 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from functools import partial
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
@@ -33,6 +35,7 @@ from casedraw.store.projections import Op, Registrations, project
 from casedraw.store.repository import Store, Writer
 
 CHUNK = 5_000
+PART = 1_000  # rows prepared and handed to a registrar at a time, within one chunk's transaction
 INTAKE = Actor("system", "intake")  # who forwards a document lodged with the wrong chamber
 
 
@@ -61,7 +64,8 @@ class Prepared(NamedTuple):
 
 
 Item = Prepared | RowOutcome  # a row refused while preparing is already its outcome
-Register = Callable[..., list[RowOutcome]]  # (day=, items=, key=, item_keys=): as register_prepared, perhaps elsewhere
+Parts = Iterable[Sequence[Item]]  # one chunk's prepared rows, in order, perhaps prepared as they are taken
+Register = Callable[..., list[RowOutcome]]  # (day=, parts=, key=, item_keys=): as register_prepared, perhaps elsewhere
 
 
 def submit_documents(
@@ -81,7 +85,8 @@ def submit_documents(
     `actors`, when given, names who submits each row (the HTTP API commits many claimants'
     single submissions in one transaction); otherwise every row is the context's actor's. `keys`
     then gives each row's own idempotency key, if any, answered as `idempotency_key` answers a request.
-    `register`, when given, registers each prepared chunk (the HTTP API's intake process does)."""
+    `register`, when given, registers each chunk from its parts, taking each as it is prepared (the
+    HTTP API's intake process does); otherwise a chunk is prepared whole before the log lock is taken."""
     key = (idempotency_key, _request_hash(rows)) if idempotency_key else None
     if key is not None:
         with store.read() as conn:
@@ -97,7 +102,7 @@ def submit_documents(
     for start in range(0, len(rows), chunk_size):
         chunk = rows[start : start + chunk_size]
         submitters = [same_actor] * len(chunk) if actors is None else [(a.role, a.id) for a in actors[start : start + chunk_size]]
-        report.outcomes += _submit_chunk(store, chunk, submitters, register or partial(register_prepared, store, ctx=ctx), ctx,
+        report.outcomes += _submit_chunk(store, chunk, submitters, register, ctx,
                                          answered_in_chunk, None if keys is None else keys[start : start + chunk_size])
         if progress:
             progress(len(chunk))
@@ -121,14 +126,23 @@ def _response(outcomes: Sequence[RowOutcome]) -> str:
     return json.dumps([o.to_json() for o in outcomes], ensure_ascii=False)
 
 
-def _submit_chunk(store: Store, chunk: Sequence[SourceRow], submitters: list[tuple[str, str]], register: Register,
+def _submit_chunk(store: Store, chunk: Sequence[SourceRow], submitters: list[tuple[str, str]], register: Register | None,
                   ctx: Context, key: IdempotencyKey | None, item_keys: Sequence[IdempotencyKey | None] | None) -> list[RowOutcome]:
     day = ctx.stamp()[1]
     while True:
+        parts = prepared_parts(store, chunk, day, submitters)
         try:
-            return register(day=day, items=prepare(store, chunk, day, submitters), key=key, item_keys=item_keys)
+            if register is None:  # registered here: prepared whole first, so the log lock is held only to write
+                return register_prepared(store, day, list(parts), ctx, key, item_keys)
+            return register(day=day, parts=parts, key=key, item_keys=item_keys)
         except DayChanged as turned:  # midnight came between: prepare again for the new day
             day = turned.day
+
+
+def prepared_parts(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: Sequence[tuple[str, str]]) -> Iterator[list[Item]]:
+    """The chunk prepared PART rows at a time, each part when it is asked for."""
+    for start in range(0, len(chunk), PART):
+        yield prepare(store, chunk[start : start + PART], day, submitters[start : start + PART])
 
 
 def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: Sequence[tuple[str, str]]) -> list[Item]:
@@ -154,9 +168,10 @@ def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: 
     return items
 
 
-def register_prepared(store: Store, day: dt.date, items: Sequence[Item], ctx: Context, key: IdempotencyKey | None = None,
+def register_prepared(store: Store, day: dt.date, parts: Parts, ctx: Context, key: IdempotencyKey | None = None,
                       item_keys: Sequence[IdempotencyKey | None] | None = None) -> list[RowOutcome]:
-    """Register a prepared chunk in one transaction, in order; ctx gives the clock and the salts.
+    """Register a prepared chunk, part after part as `parts` yields them, in one transaction, in order;
+    ctx gives the clock and the salts. A duplicate is found in earlier parts as in the database.
 
     Idempotency keys are looked up and answered in the same transaction, under the log lock, so two
     requests with one key register once even from two processes. `key` is the whole chunk's (a bulk
@@ -169,18 +184,27 @@ def register_prepared(store: Store, day: dt.date, items: Sequence[Item], ctx: Co
             raise DayChanged(today)
         if key is not None and (stored := store.idempotent_response(writer.conn, key[0])) is not None:
             return answered(key, stored)
-        answered_items = _answered_items(writer.conn, store, items, item_keys) if item_keys is not None else {}
-        fresh = _register_into(writer, store, at, [item for i, item in enumerate(items) if i not in answered_items], ctx)
+        outcomes: list[RowOutcome] = []
+        for items in parts:
+            keys = item_keys[len(outcomes) : len(outcomes) + len(items)] if item_keys is not None else None
+            outcomes += _register_part(writer, store, at, items, keys, ctx)
         if key is not None:
-            store.remember_response_in(writer.conn, key[0], key[1], _response(fresh), at)
-        outcomes, registered = [], iter(fresh)
-        for i in range(len(items)):
-            outcome = answered_items[i] if i in answered_items else next(registered)
-            item_key = item_keys[i] if item_keys is not None else None
-            if item_key is not None and i not in answered_items and outcome.status != "rejected":
-                store.remember_response_in(writer.conn, item_key[0], item_key[1], _response([outcome]), at)
-            outcomes.append(outcome)
+            store.remember_response_in(writer.conn, key[0], key[1], _response(outcomes), at)
         return outcomes
+
+
+def _register_part(writer: Writer, store: Store, at: str, items: Sequence[Item], item_keys: Sequence[IdempotencyKey | None] | None,
+                   ctx: Context) -> list[RowOutcome]:
+    answered_items = _answered_items(writer.conn, store, items, item_keys) if item_keys is not None else {}
+    fresh = _register_into(writer, store, at, [item for i, item in enumerate(items) if i not in answered_items], ctx)
+    outcomes, registered = [], iter(fresh)
+    for i in range(len(items)):
+        outcome = answered_items[i] if i in answered_items else next(registered)
+        item_key = item_keys[i] if item_keys is not None else None
+        if item_key is not None and i not in answered_items and outcome.status != "rejected":
+            store.remember_response_in(writer.conn, item_key[0], item_key[1], _response([outcome]), at)
+        outcomes.append(outcome)
+    return outcomes
 
 
 def _answered_items(conn: Connection, store: Store, items: Sequence[Item], item_keys: Sequence[IdempotencyKey | None]) -> dict[int, RowOutcome]:
@@ -231,7 +255,15 @@ def _register_into(writer: Writer, store: Store, at: str, items: Sequence[Item],
 
 def affinity_hash(key: bytes, region: str, debtor_idn: str) -> str:
     """Links documents against one debtor in one region without revealing who the debtor is."""
-    return hmac.digest(key, f"{region}:{debtor_idn}".encode("ascii"), "sha256").hex()[:32]
+    keyed = _keyed_hmac(key).copy()
+    keyed.update(f"{region}:{debtor_idn}".encode("ascii"))
+    return keyed.hexdigest()[:32]
+
+
+@lru_cache(maxsize=4)
+def _keyed_hmac(key: bytes) -> hmac.HMAC:
+    """HMAC-SHA256 with the key already absorbed: a copy costs a third of keying afresh (OpenSSL 3)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def _request_hash(rows: Sequence[SourceRow]) -> str:
