@@ -13,7 +13,7 @@ from factories import BANK_BIN, document_row
 from sqlalchemy import func, select
 
 import casedraw.services.intake as intake
-from casedraw.api.batcher import IntakeProcess
+from casedraw.api.batcher import IntakeProcess, _message
 from casedraw.ledger.events import Actor, EventKind
 from casedraw.services import Context
 from casedraw.services.intake import DayChanged, prepared_parts, submit_documents
@@ -116,3 +116,20 @@ def test_a_chunk_waiting_for_the_busy_process_is_prepared_meanwhile(store, regis
     thread.join(timeout=60)
     assert [o.status for o in answers[0]] == ["accepted"] * 7  # type: ignore[attr-defined]
     assert document_count(store) == 7
+
+
+def test_a_server_gone_in_the_middle_of_a_chunk_leaves_none_of_it(store, monkeypatch):
+    """The server process dies (its end of the pipe closes) after sending part of a chunk: the intake
+    process rolls the chunk back and ends."""
+    monkeypatch.setattr(intake, "PART", 2)
+    process = IntakeProcess(store.engine.url.render_as_string(hide_password=False))
+    today = bank().stamp()[1]
+    rows = numbered([document_row(n) for n in range(6)])
+    parts = prepared_parts(store, rows, today, [("claimant", BANK_BIN)] * len(rows))
+    process._conn.send_bytes(_message("prepared", today, None, None))
+    process._conn.send_bytes(_message("part", next(parts)))
+    process._conn.send_bytes(_message("part", next(parts)))
+    process._conn.close()
+    process._process.join(timeout=60)
+    assert process._process.exitcode is not None, "the intake process outlived its server"
+    assert document_count(store) == 0 and registrations(store) == []
