@@ -155,3 +155,5 @@ def test_a_registration_prepared_in_parts_has_the_bytes_of_the_whole_event(regis
     parts = document_registered_encoded(at, actor, doc_id, public, encode_fields(fields), salt)
     assert parts.body() == whole.body() == canonical.encode(canonical.decode(whole.body()))
     assert parts.private_bytes() == whole.private_bytes() == canonical.encode(whole.private)
+    published = Actor("claimant", "c-" + "5" * 32)  # as Writer.append names a claimant
+    assert parts.by(published).body() == whole.by(published).body() != whole.body()

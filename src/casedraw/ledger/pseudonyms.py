@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 
-from casedraw.ledger.events import Actor, Event
+from casedraw.ledger.events import Actor, Event, Registered
 
 PSEUDONYMOUS_ROLE = "claimant"
 PSEUDONYM_PREFIX = "c-"
@@ -38,11 +38,11 @@ def public_actor(key: bytes, actor: Actor) -> Actor:
     return Actor(actor.role, claimant_pseudonym(key, actor.id)) if actor.role == PSEUDONYMOUS_ROLE else actor
 
 
-def needs_pseudonyms(events: Sequence[Event]) -> bool:
+def needs_pseudonyms(events: Sequence[Event | Registered]) -> bool:
     return any(e.actor.role == PSEUDONYMOUS_ROLE for e in events)
 
 
-def published(key: bytes, events: Sequence[Event]) -> list[Event]:
+def published(key: bytes, events: Sequence[Event | Registered]) -> list[Event | Registered]:
     """The events as the log holds them, claimants by pseudonym. One HMAC per distinct actor: a bulk
     registration is thousands of events by one claimant."""
     named: dict[Actor, Actor] = {}
@@ -54,5 +54,5 @@ def published(key: bytes, events: Sequence[Event]) -> list[Event]:
         actor = named.get(e.actor)
         if actor is None:
             actor = named[e.actor] = public_actor(key, e.actor)
-        out.append(Event(e.kind, e.at, actor, e.data, e.private, e.private_encoded, e.trusted))
+        out.append(e.by(actor))
     return out

@@ -17,7 +17,7 @@ from casedraw.domain.model import Bailiff, LicenceStatus
 from casedraw.domain.procedures import ProcedureConfig
 from casedraw.domain.routing import RoutingConfig
 from casedraw.draw.config import CONFIGURATIONS, DrawConfig
-from casedraw.ledger.events import Event, kz_day
+from casedraw.ledger.events import Event, Registered, kz_day
 from casedraw.ledger.pseudonyms import actor_key, needs_pseudonyms, published
 from casedraw.store import schema
 from casedraw.store.db import database_url, make_engine, migrate, writer_lock
@@ -63,9 +63,10 @@ class Writer:
         self.documents += 1
         return self.documents
 
-    def append(self, events: Sequence[Event], ops: Iterable[Op] | None = None) -> range:
+    def append(self, events: Sequence[Event | Registered], ops: Iterable[Op] | None = None) -> range:
         """Append events and their projections; returns their log indexes. `ops`, when given, are the
-        projections, made by the caller from the same parts as the events (intake, for speed).
+        projections, made by the caller from the same parts as the events (intake, for speed, which
+        alone appends Registered events and so always gives them).
 
         Events come with the real actor (services authorise by it); what is logged, and projected, names
         a claimant by its pseudonym (docs/ALGORITHM.md, 5.1), so live tables match a rebuild from the log."""
