@@ -191,7 +191,7 @@ def child_year(url: str, docs: int, days: int | None = None) -> dict[str, object
             else:
                 ordinary.remove(licence)
 
-    vacuuming = store.engine.dialect.name == "postgresql" and _autovacuum_off(store)
+    vacuuming = store.engine.dialect.name == "postgresql" and autovacuum_off(store)
     generating = 0.0
     next_doc = 1
     for day_index, (day, count) in enumerate(islice(zip(working, counts, strict=True), days)):
@@ -228,7 +228,7 @@ def child_year(url: str, docs: int, days: int | None = None) -> dict[str, object
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def _autovacuum_off(store) -> bool:  # type: ignore[no-untyped-def]
+def autovacuum_off(store) -> bool:  # type: ignore[no-untyped-def]
     with store.read() as conn:
         return conn.exec_driver_sql("SHOW autovacuum").scalar_one() == "off"
 

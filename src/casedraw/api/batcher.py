@@ -63,7 +63,8 @@ class InThread:
 
     def register_prepared(self, day: dt.date, parts: Parts, key: IdempotencyKey | None = None,
                           item_keys: Keys | None = None) -> list[RowOutcome]:
-        return register_prepared(self._store, day, parts, Context(INTAKE), key, item_keys)
+        # Prepared whole before the log lock is taken, as the CLI does: this thread has no core of its own to overlap with.
+        return register_prepared(self._store, day, list(parts), Context(INTAKE), key, item_keys)
 
     def close(self) -> None:
         pass
