@@ -5,6 +5,8 @@ prepared meanwhile."""
 
 from __future__ import annotations
 
+import multiprocessing
+import pickle
 import threading
 from collections.abc import Iterator
 
@@ -13,7 +15,7 @@ from factories import BANK_BIN, document_row
 from sqlalchemy import func, select
 
 import casedraw.services.intake as intake
-from casedraw.api.batcher import IntakeProcess, _message
+from casedraw.api.batcher import IntakeProcess, _answer, _message, _serve_intake
 from casedraw.ledger.events import Actor, EventKind
 from casedraw.services import Context
 from casedraw.services.intake import DayChanged, prepared_parts, submit_documents
@@ -133,3 +135,34 @@ def test_a_server_gone_in_the_middle_of_a_chunk_leaves_none_of_it(store, monkeyp
     process._process.join(timeout=60)
     assert process._process.exitcode is not None, "the intake process outlived its server"
     assert document_count(store) == 0 and registrations(store) == []
+
+
+def test_the_intake_process_writes_each_part_as_it_arrives(store, monkeypatch):
+    """The point of parts: the intake process registers part 1 while the server is still preparing
+    part 2, instead of waiting for the whole chunk. Its loop runs in a thread here, so the test can see
+    a part registered before the chunk's end is sent."""
+    monkeypatch.setattr(intake, "PART", 2)
+    first_part_written = threading.Event()
+    register_part = intake._register_part
+
+    def registering(*args, **kwargs):
+        outcomes = register_part(*args, **kwargs)
+        first_part_written.set()
+        return outcomes
+
+    monkeypatch.setattr(intake, "_register_part", registering)
+    server, child = multiprocessing.Pipe()
+    loop = threading.Thread(target=_serve_intake, args=(store, child), daemon=True)
+    loop.start()
+    today = bank().stamp()[1]
+    rows = numbered([document_row(n) for n in range(4)])
+    parts = prepared_parts(store, rows, today, [("claimant", BANK_BIN)] * len(rows))
+    server.send_bytes(_message("prepared", today, None, None))
+    server.send_bytes(_message("part", next(parts)))
+    assert first_part_written.wait(timeout=60), "the first part waited for the rest of the chunk"
+    server.send_bytes(_message("part", next(parts)))
+    server.send_bytes(_message("end"))
+    assert [o.status for o in _answer(server.recv_bytes())] == ["accepted"] * 4
+    server.send_bytes(pickle.dumps(None))
+    loop.join(timeout=60)
+    assert document_count(store) == 4

@@ -185,6 +185,15 @@ def _intake_process(url: str, conn: Connection) -> None:
         conn.send(f"{type(exc).__name__}: {exc}")
         return
     conn.send("ready")
+    try:
+        _serve_intake(store, conn)
+    finally:
+        store.close()
+
+
+def _serve_intake(store: Store, conn: Connection) -> None:
+    """Answer the parent's messages until it sends None. A chunk's parts are registered as they
+    arrive (register_prepared takes the stream itself), while the parent prepares the next."""
     registrar = InThread(store)
     while (message := pickle.loads(conn.recv_bytes())) is not None:
         try:
@@ -193,7 +202,7 @@ def _intake_process(url: str, conn: Connection) -> None:
             else:
                 stream = _Stream(conn)
                 try:
-                    outcomes = registrar.register_prepared(message[1], stream, *message[2:])
+                    outcomes = register_prepared(store, message[1], stream, Context(INTAKE), *message[2:])
                 finally:
                     stream.drain()
             answer: tuple[Any, ...] = ("ok", [_plain(o) for o in outcomes])
@@ -205,7 +214,6 @@ def _intake_process(url: str, conn: Connection) -> None:
             log.exception("intake batch failed")
             answer = ("error", type(exc).__name__, str(exc))
         conn.send_bytes(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
-    store.close()
 
 
 # Outcomes cross the pipe as plain tuples: pickling ten thousand dataclasses costs more than registering them.
