@@ -132,7 +132,7 @@ def child_naive(url: str, docs: int) -> dict[str, float]:
                 event = document_registered_encoded(at, public_actor(key, Actor(*item.actor)), next_id, item.public, item.fields, os.urandom(16))
                 session.add(Event(seq=size, kind=str(event.kind), at=at, body=event.body(), private=event.private_bytes()))
                 fields = json.loads(item.fields)
-                for op in registration_ops(item.public, fields, item.identity, next_id, size, at, item.claimant_type):
+                for op in registration_ops(item.public, fields, item.identity, next_id, size, at):
                     cls = {"claimants": Claimant, "documents": Document}[op.table.name]
                     if cls is Document or session.get(cls, op.row["idn"]) is None:
                         session.add(cls(**op.row))

@@ -31,7 +31,7 @@ from casedraw.ledger import canonical
 from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered_encoded, encode_fields, registration_parts
 from casedraw.services import Context
 from casedraw.services.reports import Report, RowOutcome
-from casedraw.store.projections import Op, Registrations, project
+from casedraw.store.projections import Op, Registrations, project, registration_values
 from casedraw.store.repository import Store, Writer
 
 CHUNK = 5_000
@@ -59,7 +59,8 @@ class Prepared(NamedTuple):
     actor: tuple[str, str]  # role, id of who submits it
     public: dict[str, Any]  # registration_parts' public half
     fields: bytes  # the private half, encoded (and so cheap to hand to another process)
-    claimant_type: str  # person or entity, as parsing found it
+    claimant: tuple[Any, ...]  # registration_values: the claimant's row,
+    document: tuple[Any, ...]  # and the document's but its id, log index and time
     forward: tuple[str, str, str, str] | None  # from, to, basis, affinity: lodged with another region's chamber
 
 
@@ -160,11 +161,13 @@ def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: 
         lodged = doc.lodged_with or doc.region
         weighing = Weighing(band, draw_config.weight(doc.category, band), affinity_hash(affinity_key, lodged, doc.debtor.idn))
         public, private = registration_parts(replace(doc, region=lodged) if doc.lodged_with else doc, channel, weighing)
+        identity = doc.identity()
+        claimant, document = registration_values(public, private, identity, str(doc.claimant.type))
         forward = None
         if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
             # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
             forward = (lodged, doc.region, str(doc.basis), affinity_hash(affinity_key, doc.region, doc.debtor.idn))
-        items.append(Prepared(number, doc.identity(), submitter, public, encode_fields(private), str(doc.claimant.type), forward))
+        items.append(Prepared(number, identity, submitter, public, encode_fields(private), claimant, document, forward))
     return items
 
 
@@ -239,8 +242,7 @@ def _register_into(writer: Writer, store: Store, at: str, items: Sequence[Item],
             continue
         doc_id = writer.next_document_id()
         actor = actors.get(item.actor) or actors.setdefault(item.actor, Actor(*item.actor))
-        fields = canonical.decode_trusted(item.fields)
-        registrations.add(item.public, fields, item.identity, doc_id, writer.size + len(events), at, item.claimant_type)
+        registrations.add(item.claimant, item.document, doc_id, writer.size + len(events), at)
         events.append(document_registered_encoded(at, actor, doc_id, item.public, item.fields, ctx.salt()))
         if item.forward is not None:
             origin, target, basis, key = item.forward

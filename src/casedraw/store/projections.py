@@ -57,7 +57,7 @@ class Batch:
     thousands of documents, without an operation per row for `apply` to sort into batches again."""
 
     shape: Shape
-    rows: list[dict[str, Any]]
+    rows: Rows
 
 
 def updates(table: Table, key: str, values: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> Batch:
@@ -115,13 +115,34 @@ def _document_registered(seq: int, e: Event) -> list[Op]:
     return registration_ops(d, p, identity, d["doc"], seq, e.at)
 
 
-def registration_ops(public: Mapping[str, Any], fields: Mapping[str, Any], identity: str, doc_id: int, seq: int, at: str,
-                     claimant_type: str | None = None) -> list[Op]:
-    """The claimant and document rows of a registration, from the two halves of registration_parts:
-    intake makes them from those without building the event's private part, and knows the claimant's
-    type from parsing its number."""
-    claimant, document = registration_rows(public, fields, identity, doc_id, seq, at, claimant_type)
-    return [Insert(schema.claimants, claimant, True), Insert(schema.documents, document)]
+def registration_ops(public: Mapping[str, Any], fields: Mapping[str, Any], identity: str, doc_id: int, seq: int, at: str) -> list[Op]:
+    """The claimant and document rows of a registration, from the two halves of registration_parts."""
+    claimant, document = registration_values(public, fields, identity)
+    return [Insert(schema.claimants, dict(zip(CLAIMANT_COLUMNS, claimant, strict=True)), True),
+            Insert(schema.documents, dict(zip(DOCUMENT_COLUMNS, (doc_id, seq, at, *document), strict=True)))]
+
+
+# A registration's rows as tuples, in these columns' order: intake prepares them ahead of the log lock
+# (a document's row lacks only its id, log index and time, the first three), and writes them as they are.
+CLAIMANT_COLUMNS = ("idn", "type", "kind", "name")
+DOCUMENT_COLUMNS = (
+    "id", "seq", "registered_at", "identity", "claimant_idn", "claimant_kind", "debtor_idn", "debtor_name", "doc_kind", "issuing_body",
+    "number", "doc_date", "basis", "region", "category", "amount_tiyn", "channel", "status", "external_ref", "band", "weight",
+    "affinity", "recovered_bp", "recovered_tiyn",
+)
+
+
+def registration_values(public: Mapping[str, Any], fields: Mapping[str, Any], identity: str,
+                        claimant_type: str | None = None) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The claimant's row, and the document's row but its first three columns (id, seq, registered_at),
+    from the two halves of registration_parts; intake knows the claimant's type from parsing its number."""
+    claimant, debtor = fields["claimant"], fields["debtor"]
+    return (
+        (claimant["idn"], claimant_type or str(party_type_of(claimant["idn"])), public["claimant_kind"], claimant["name"]),
+        (identity, claimant["idn"], public["claimant_kind"], debtor["idn"], debtor["name"], public["doc_kind"], fields["issuing_body"],
+         fields["number"], dt.date.fromisoformat(fields["date"]), public["basis"], public["region"], public["category"], fields["amount_tiyn"],
+         public["channel"], "registered", fields["external_ref"], public["band"], public["weight"], public["affinity"], 0, 0),
+    )
 
 
 class Registrations:
@@ -129,37 +150,17 @@ class Registrations:
     A claimant seen again keeps its first row, as an insert that leaves an existing row alone would."""
 
     def __init__(self) -> None:
-        self.claimants: dict[str, dict[str, Any]] = {}
-        self.documents: list[dict[str, Any]] = []
+        self.claimants: dict[str, tuple[Any, ...]] = {}
+        self.documents: list[tuple[Any, ...]] = []
 
-    def add(self, *args: Any) -> None:
-        """The arguments of registration_rows."""
-        claimant, document = registration_rows(*args)
-        self.claimants.setdefault(claimant["idn"], claimant)
-        self.documents.append(document)
+    def add(self, claimant: tuple[Any, ...], document: tuple[Any, ...], doc_id: int, seq: int, at: str) -> None:
+        """registration_values' rows, the document's completed by its id, log index and time."""
+        self.claimants.setdefault(claimant[0], claimant)
+        self.documents.append((doc_id, seq, at, *document))
 
     def ops(self) -> list[Op]:
-        return [inserts(schema.claimants, list(self.claimants.values()), ignore_existing=True), inserts(schema.documents, self.documents)]
-
-
-def registration_rows(public: Mapping[str, Any], fields: Mapping[str, Any], identity: str, doc_id: int, seq: int, at: str,
-                      claimant_type: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """registration_ops' rows: the claimant's and the document's."""
-    claimant, debtor = fields["claimant"], fields["debtor"]
-    claimant_type = claimant_type or str(party_type_of(claimant["idn"]))
-    return (
-        {"idn": claimant["idn"], "type": claimant_type, "kind": public["claimant_kind"], "name": claimant["name"]},
-        {
-            "id": doc_id, "identity": identity, "seq": seq, "registered_at": at, "claimant_idn": claimant["idn"],
-            "claimant_kind": public["claimant_kind"], "debtor_idn": debtor["idn"], "debtor_name": debtor["name"],
-            "doc_kind": public["doc_kind"],
-            "issuing_body": fields["issuing_body"], "number": fields["number"], "doc_date": dt.date.fromisoformat(fields["date"]),
-            "basis": public["basis"], "region": public["region"], "category": public["category"], "amount_tiyn": fields["amount_tiyn"],
-            "channel": public["channel"], "status": "registered", "external_ref": fields["external_ref"], "band": public["band"],
-            "weight": public["weight"], "affinity": public["affinity"], "recovered_bp": 0, "recovered_tiyn": 0,
-        },
-    )
-
+        return [Batch(("insert_ignore", schema.claimants, CLAIMANT_COLUMNS, ()), list(self.claimants.values())),
+                Batch(("insert", schema.documents, DOCUMENT_COLUMNS, ()), self.documents)]
 
 
 def _beacon_anchor(seq: int, e: Event) -> list[Op]:
@@ -479,26 +480,30 @@ def _primary_key(table: Table) -> tuple[str, ...]:
     return tuple(c.name for c in table.primary_key.columns)
 
 # What a batch does: (insert | insert_ignore | upsert | update | delete, table, column names, key names).
-# Rows are dicts keyed by column name, and for updates and deletes by k_<key> and v_<column>.
+# Rows are dicts keyed by column name, and for updates and deletes by k_<key> and v_<column>; an insert's
+# rows may instead be tuples of the values in the order of its column names.
 Shape = tuple[str, Table, tuple[str, ...], tuple[str, ...]]
+Rows = list[dict[str, Any]] | list[tuple[Any, ...]]
 
 
-def execute_many(conn: Connection, shape: Shape, rows: list[dict[str, Any]]) -> None:
+def execute_many(conn: Connection, shape: Shape, rows: Rows) -> None:
     """Run one batch as a single executemany of SQL compiled once per shape and database.
 
     Binding row by row, SQLAlchemy would cost more than the database itself on intake; here rows
     go to the driver as they are, after only the conversions SQLAlchemy makes for these columns
     (on SQLite: dates to text, booleans to integers), so the stored values are the same.
     On PostgreSQL (psycopg), inserts of more than one row are a COPY (_copy)."""
-    sql, values, processors = _compiled(conn.dialect, shape)
+    as_tuples = isinstance(rows[0], tuple)
+    sql, values, processors = _compiled(conn.dialect, shape, as_tuples)
     if shape[0] == "insert" and conn.dialect.driver == "psycopg" and len(rows) > 1:
         _copy(conn, shape, rows, dict(processors))
         return
     params: list[Any]
-    if values is None:  # parameters by name (psycopg): the rows themselves
-        params = rows if not processors else [{**row, **{n: process(row[n]) for n, process in processors}} for row in rows]
+    if values is None:  # parameters by name (psycopg)
+        named = rows if not as_tuples else [dict(zip(shape[2], row, strict=True)) for row in rows]  # type: ignore[arg-type]
+        params = named if not processors else [{**row, **{n: process(row[n]) for n, process in processors}} for row in named]
     elif not processors:
-        params = list(map(values, rows))
+        params = rows if values is _AS_THEY_ARE else list(map(values, rows))
     else:
         params = []
         for row in rows:
@@ -512,7 +517,7 @@ def execute_many(conn: Connection, shape: Shape, rows: list[dict[str, Any]]) -> 
 Processors = tuple[tuple[Any, Callable[[Any], Any]], ...]
 
 
-def _copy(conn: Connection, shape: Shape, rows: list[dict[str, Any]], converters: dict[str, Callable[[Any], Any]]) -> None:
+def _copy(conn: Connection, shape: Shape, rows: Rows, converters: dict[str, Callable[[Any], Any]]) -> None:
     """PostgreSQL: insert rows with COPY, in the connection's transaction: a third of the time of a
     statement per row for the documents, events and proceedings (docs/PERFORMANCE.md).
 
@@ -526,8 +531,17 @@ def _copy(conn: Connection, shape: Shape, rows: list[dict[str, Any]], converters
     try:
         conn.dispatch.before_cursor_execute(conn, cursor, sql, rows, None, True)
         with cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row([row[n] if n not in converters else converters[n](row[n]) for n in names])
+            if isinstance(rows[0], tuple):
+                positions = [(names.index(n), convert) for n, convert in converters.items()]
+                for values in rows:
+                    if positions:
+                        values = list(values)
+                        for i, convert in positions:
+                            values[i] = convert(values[i])
+                    copy.write_row(values)
+            else:
+                for row in rows:
+                    copy.write_row([row[n] if n not in converters else converters[n](row[n]) for n in names])
     except conn.dialect.loaded_dbapi.Error as error:
         conn._handle_dbapi_exception(error, sql, rows, cursor, None)
     finally:
@@ -540,10 +554,14 @@ def _copy_sql(table: Table, names: tuple[str, ...]) -> str:
     return f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
 
 
+_AS_THEY_ARE = tuple  # tuple rows already in the statement's order: tuple(row) is the row itself
+
+
 @lru_cache(maxsize=512)
-def _compiled(dialect: Dialect, shape: Shape) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]] | None, Processors]:
-    """The SQL; for positional parameters (SQLite), what takes a row's values in their order, else
-    None; and SQLAlchemy's conversions of parameters (by position, else by name)."""
+def _compiled(dialect: Dialect, shape: Shape, as_tuples: bool = False) -> tuple[str, Callable[[Any], tuple[Any, ...]] | None, Processors]:
+    """The SQL; for positional parameters (SQLite), what takes a row's values in their order (from a
+    dict, or from a tuple in the shape's column order), else None; and SQLAlchemy's conversions of
+    parameters (by position, else by name)."""
     kind, table, names, keys = shape
     statement: Any
     if kind == "insert":
@@ -562,7 +580,14 @@ def _compiled(dialect: Dialect, shape: Shape) -> tuple[str, Callable[[dict[str, 
     if not compiled.positional:
         return compiled.string, None, tuple(converters.items())
     order = tuple(compiled.positiontup or ())
-    values = itemgetter(*order) if len(order) > 1 else lambda row: (row[order[0]],)  # itemgetter of one name gives no tuple
+    keys_in_order: tuple[Any, ...] = tuple(names.index(n) for n in order) if as_tuples else order
+    values: Callable[[Any], tuple[Any, ...]]
+    if as_tuples and keys_in_order == tuple(range(len(names))):
+        values = _AS_THEY_ARE
+    elif len(order) > 1:
+        values = itemgetter(*keys_in_order)
+    else:  # itemgetter of one key gives no tuple
+        values = lambda row: (row[keys_in_order[0]],)  # noqa: E731
     return compiled.string, values, tuple((order.index(n), process) for n, process in converters.items() if n in order)
 
 
