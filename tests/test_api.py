@@ -3,11 +3,13 @@ operations. Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
 import logging
 import re
+import threading
 
 from api_world import OTHER_BANK, World, api_world, today
 from factories import BANK_BIN, document_row
@@ -16,7 +18,7 @@ from starlette.testclient import TestClient
 
 from casedraw.api.app import create_app
 from casedraw.api.observability import JsonFormatter
-from casedraw.api.security import StoreTokens
+from casedraw.api.security import SingleFlight, StoreTokens
 from casedraw.domain.errors import FieldError
 from casedraw.ledger.checkpoint import NoteVerifier, open_checkpoint
 from casedraw.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -489,3 +491,30 @@ def test_a_bulk_body_valid_as_a_whole_reads_as_it_would_item_by_item():
     assert [e.field for e in rows[3][1]] == ["claimant_idn"]
     broken = orjson.dumps({"documents": [*items, {"claimant_kind": 7}]})  # invalid as a whole: item by item
     assert bulk_rows(bank, broken)[:4] == rows
+
+
+def test_requests_that_find_their_token_expired_together_share_one_lookup():
+    """A busy client's remembered token expires while dozens of its requests are in flight: they wait
+    for one lookup, not one each, and all get its answer (its error too)."""
+    calls: list[str] = []
+    release = threading.Event()
+
+    def lookup(credentials: str) -> str:
+        calls.append(credentials)
+        assert release.wait(timeout=60)
+        if credentials == "broken":
+            raise RuntimeError("the database is unavailable")
+        return f"principal of {credentials}"
+
+    async def scenario() -> tuple[list[object], list[object]]:
+        flight = SingleFlight()
+        waiting = [asyncio.ensure_future(flight.once("tok", lookup)) for _ in range(32)]
+        failing = [asyncio.ensure_future(flight.once("broken", lookup)) for _ in range(3)]
+        await asyncio.sleep(0)  # one pass of the loop: every task has asked (the ready queue runs in order)
+        release.set()
+        return await asyncio.gather(*waiting), await asyncio.gather(*failing, return_exceptions=True)
+
+    answers, failures = asyncio.run(scenario())
+    assert sorted(calls) == ["broken", "tok"]
+    assert answers == ["principal of tok"] * 32
+    assert [str(f) for f in failures] == ["the database is unavailable"] * 3

@@ -22,7 +22,7 @@ from casedraw.api.deps import API_PREFIX
 from casedraw.api.fast_path import FastSubmit
 from casedraw.api.observability import Metrics, Observability, configure_logging
 from casedraw.api.routes import auth, documents, procedures, public
-from casedraw.api.security import ANONYMOUS_RATE, Access, Authenticator, KeyLocks, RateLimiter, StoreTokens
+from casedraw.api.security import ANONYMOUS_RATE, Access, Authenticator, KeyLocks, RateLimiter, SingleFlight, StoreTokens
 from casedraw.services.publication import PublishedLog
 from casedraw.services.setup import LOG_ORIGIN, log_signer
 from casedraw.store.db import database_url
@@ -104,6 +104,7 @@ def create_app(store: Store, *, authenticator: Authenticator | None = None, max_
     metrics = Metrics()
     app.state.store = store
     app.state.authenticator = authenticator or StoreTokens(store)
+    app.state.authenticating = SingleFlight()
     app.state.rate_limiter = RateLimiter()
     app.state.key_locks = KeyLocks()
     app.state.anonymous_rate = anonymous_rate

@@ -7,7 +7,6 @@ import logging
 import re
 import sys
 import time
-import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -18,8 +17,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casedraw.api.problems import PROBLEM_JSON, problem_response
+from casedraw.services import RandomBytes
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_new_request_id = RandomBytes(8)  # random, so that ids tell nobody how many requests others make
 access_log = logging.getLogger("casedraw.api.access")
 
 
@@ -71,7 +72,7 @@ class Observability:
             return
         started = time.perf_counter()
         given = _header(scope, b"x-request-id")
-        request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+        request_id = given if given and _REQUEST_ID.fullmatch(given) else _new_request_id().hex()
         scope["request_id"] = request_id
         status = 500
         response_started = False

@@ -18,27 +18,28 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class _Salts:
-    """Random salts, 16 bytes each, read from the system's generator 256 at a time: a call for each
-    (one per registered document) cost as much as a tenth of the rest of its registration."""
+class RandomBytes:
+    """Values of `size` random bytes, read from the system's generator 4 KiB at a time: a call for
+    each salt (one per registered document) cost as much as a tenth of the rest of its registration."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int) -> None:
+        self._size = size
         self._lock = threading.Lock()
         self._buffer, self._used = b"", 0
-        os.register_at_fork(after_in_child=self._forget)  # a forked child must not reuse its parent's salts
+        os.register_at_fork(after_in_child=self._forget)  # a forked child must not reuse its parent's values
 
     def _forget(self) -> None:
         self._buffer, self._used = b"", 0
 
     def __call__(self) -> bytes:
         with self._lock:
-            if self._used == len(self._buffer):
-                self._buffer, self._used = os.urandom(4096), 0
-            self._used += 16
-            return self._buffer[self._used - 16 : self._used]
+            if self._used + self._size > len(self._buffer):
+                self._buffer, self._used = os.urandom(4096 - 4096 % self._size), 0
+            self._used += self._size
+            return self._buffer[self._used - self._size : self._used]
 
 
-_SALTS = _Salts()
+_SALTS = RandomBytes(16)
 
 
 @dataclass(frozen=True)
