@@ -62,11 +62,7 @@ class Batch:
 
 def updates(table: Table, key: str, values: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> Batch:
     """Updates of rows found by `key`: each row is (key value, *values in that order)."""
-    names = tuple(sorted(values))
-    order = [values.index(n) for n in names]
-    return Batch(("update", table, names, (key,)), [
-        {f"k_{key}": row[0], **{f"v_{n}": row[1 + i] for n, i in zip(names, order, strict=True)}} for row in rows
-    ])
+    return Batch(("update", table, values, (key,)), list(rows))
 
 
 def inserts(table: Table, rows: list[dict[str, Any]], ignore_existing: bool = False) -> Batch:
@@ -480,10 +476,17 @@ def _primary_key(table: Table) -> tuple[str, ...]:
     return tuple(c.name for c in table.primary_key.columns)
 
 # What a batch does: (insert | insert_ignore | upsert | update | delete, table, column names, key names).
-# Rows are dicts keyed by column name, and for updates and deletes by k_<key> and v_<column>; an insert's
-# rows may instead be tuples of the values in the order of its column names.
+# Rows are dicts keyed by column name, and for updates and deletes by k_<key> and v_<column>; or tuples
+# of the same values in the order _tuple_layout gives: an insert's columns; an update's keys, then columns.
 Shape = tuple[str, Table, tuple[str, ...], tuple[str, ...]]
 Rows = list[dict[str, Any]] | list[tuple[Any, ...]]
+
+
+@lru_cache(maxsize=512)
+def _tuple_layout(shape: Shape) -> tuple[str, ...]:
+    """The names of a tuple row's values, in order, as a dict row would key them."""
+    kind, _, names, keys = shape
+    return names if kind in ("insert", "insert_ignore", "upsert") else tuple(f"k_{k}" for k in keys) + tuple(f"v_{n}" for n in names)
 
 
 def execute_many(conn: Connection, shape: Shape, rows: Rows) -> None:
@@ -500,7 +503,7 @@ def execute_many(conn: Connection, shape: Shape, rows: Rows) -> None:
         return
     params: list[Any]
     if values is None:  # parameters by name (psycopg)
-        named = rows if not as_tuples else [dict(zip(shape[2], row, strict=True)) for row in rows]  # type: ignore[arg-type]
+        named = rows if not as_tuples else [dict(zip(_tuple_layout(shape), row, strict=True)) for row in rows]  # type: ignore[arg-type]
         params = named if not processors else [{**row, **{n: process(row[n]) for n, process in processors}} for row in named]
     elif not processors:
         params = rows if values is _AS_THEY_ARE else list(map(values, rows))
@@ -580,9 +583,9 @@ def _compiled(dialect: Dialect, shape: Shape, as_tuples: bool = False) -> tuple[
     if not compiled.positional:
         return compiled.string, None, tuple(converters.items())
     order = tuple(compiled.positiontup or ())
-    keys_in_order: tuple[Any, ...] = tuple(names.index(n) for n in order) if as_tuples else order
+    keys_in_order: tuple[Any, ...] = tuple(_tuple_layout(shape).index(n) for n in order) if as_tuples else order
     values: Callable[[Any], tuple[Any, ...]]
-    if as_tuples and keys_in_order == tuple(range(len(names))):
+    if as_tuples and keys_in_order == tuple(range(len(order))):
         values = _AS_THEY_ARE
     elif len(order) > 1:
         values = itemgetter(*keys_in_order)
