@@ -75,16 +75,15 @@ class Writer:
         if needs_pseudonyms(events):  # every event enters the log here: the only place to replace the actor
             events = published(self.actor_key(), events)
         first = self.size
-        rows = [
-            {"seq": first + i, "kind": str(e.kind), "at": e.at, "body": e.body(), "private": e.private_bytes()}
-            for i, e in enumerate(events)
-        ]
-        execute_many(self.conn, ("insert", schema.events, tuple(rows[0]), ()), rows)
+        rows = [(first + i, str(e.kind), e.at, e.body(), e.private_bytes()) for i, e in enumerate(events)]
+        execute_many(self.conn, _INSERT_EVENTS, rows)
         apply(self.conn, (op for i, e in enumerate(events) for op in project(first + i, e)) if ops is None else ops)
         self.size += len(events)
         self.last_at = max(self.last_at, events[-1].at)
         return range(first, self.size)
 
+
+_INSERT_EVENTS = ("insert", schema.events, ("seq", "kind", "at", "body", "private"), ())
 
 # The statements every write transaction runs, built once. The first takes the log head's row lock.
 _head = schema.log_head
