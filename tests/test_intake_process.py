@@ -15,7 +15,7 @@ from factories import BANK_BIN, document_row
 from sqlalchemy import func, select
 
 import casedraw.services.intake as intake
-from casedraw.api.batcher import IntakeProcess, _answer, _message, _serve_intake
+from casedraw.api.batcher import IntakeProcess, _answer, _message, _part_message, _serve_intake
 from casedraw.ledger.events import Actor, EventKind
 from casedraw.services import Context
 from casedraw.services.intake import DayChanged, prepared_parts, submit_documents
@@ -129,8 +129,8 @@ def test_a_server_gone_in_the_middle_of_a_chunk_leaves_none_of_it(store, monkeyp
     rows = numbered([document_row(n) for n in range(6)])
     parts = prepared_parts(store, rows, today, [("claimant", BANK_BIN)] * len(rows))
     process._conn.send_bytes(_message("prepared", today, None, None))
-    process._conn.send_bytes(_message("part", next(parts)))
-    process._conn.send_bytes(_message("part", next(parts)))
+    process._conn.send_bytes(_part_message(next(parts)))
+    process._conn.send_bytes(_part_message(next(parts)))
     process._conn.close()
     process._process.join(timeout=60)
     assert process._process.exitcode is not None, "the intake process outlived its server"
@@ -158,9 +158,9 @@ def test_the_intake_process_writes_each_part_as_it_arrives(store, monkeypatch):
     rows = numbered([document_row(n) for n in range(4)])
     parts = prepared_parts(store, rows, today, [("claimant", BANK_BIN)] * len(rows))
     server.send_bytes(_message("prepared", today, None, None))
-    server.send_bytes(_message("part", next(parts)))
+    server.send_bytes(_part_message(next(parts)))
     assert first_part_written.wait(timeout=60), "the first part waited for the rest of the chunk"
-    server.send_bytes(_message("part", next(parts)))
+    server.send_bytes(_part_message(next(parts)))
     server.send_bytes(_message("end"))
     assert [o.status for o in _answer(server.recv_bytes())] == ["accepted"] * 4
     server.send_bytes(pickle.dumps(None))

@@ -32,7 +32,17 @@ from casedraw.collector import for_throughput
 from casedraw.domain.errors import FieldError
 from casedraw.ledger.events import Actor
 from casedraw.services import Context
-from casedraw.services.intake import INTAKE, DayChanged, IdempotencyConflict, IdempotencyKey, Parts, register_prepared, submit_documents
+from casedraw.services.intake import (
+    INTAKE,
+    DayChanged,
+    IdempotencyConflict,
+    IdempotencyKey,
+    Item,
+    Parts,
+    Prepared,
+    register_prepared,
+    submit_documents,
+)
 from casedraw.services.reports import RowOutcome
 from casedraw.store.db import ConnectionLost, StorageFull
 from casedraw.store.repository import NotInitialised, Store
@@ -100,13 +110,13 @@ class IntakeProcess:
             if (part := next(pending, None)) is None:
                 self._exchanging.acquire()
                 break
-            ready.append(_message("part", part))
+            ready.append(_part_message(part))
         try:
             for message in ready:
                 self._conn.send_bytes(message)
             try:
                 for part in pending:  # each prepared while the child writes the last
-                    self._conn.send_bytes(_message("part", part))
+                    self._conn.send_bytes(_part_message(part))
             except BaseException:
                 self._conn.send_bytes(_message("abort"))
                 self._conn.recv_bytes()  # the child's refusal of what it was sent: nothing was registered
@@ -133,6 +143,12 @@ class IntakeProcess:
 
 def _message(*parts: Any) -> bytes:
     return pickle.dumps(parts, pickle.HIGHEST_PROTOCOL)
+
+
+def _part_message(items: Sequence[Item]) -> bytes:
+    """A chunk's part, its prepared rows as plain tuples: a named tuple pickles a third slower and
+    unpickles three times slower than the tuple of its fields (on each side, 1,000 rows at a time)."""
+    return _message("part", [tuple(item) if isinstance(item, Prepared) else item for item in items])
 
 
 def _answer(answer: bytes) -> list[RowOutcome]:
@@ -165,7 +181,7 @@ class _Stream:
         while not self.ended:
             kind, *rest = pickle.loads(self._conn.recv_bytes())
             if kind == "part":
-                yield rest[0]
+                yield [Prepared._make(item) if type(item) is tuple else item for item in rest[0]]
                 continue
             self.ended = True
             if kind == "abort":
