@@ -239,7 +239,7 @@ def _plain(o: RowOutcome) -> tuple[Any, ...]:
 
 def _outcome(plain: tuple[Any, ...]) -> RowOutcome:
     row, status, key, detail, errors = plain
-    return RowOutcome(row, status, key, detail, tuple(FieldError(f, r) for f, r in errors))
+    return RowOutcome(row, status, key, detail, tuple(FieldError(f, r) for f, r in errors) if errors else ())
 
 
 class SubmissionBatcher:
