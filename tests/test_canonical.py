@@ -157,3 +157,20 @@ def test_a_registration_prepared_in_parts_has_the_bytes_of_the_whole_event(regis
     assert parts.private_bytes() == whole.private_bytes() == canonical.encode(whole.private)
     published = Actor("claimant", "c-" + "5" * 32)  # as Writer.append names a claimant
     assert parts.by(published).body() == whole.by(published).body() != whole.body()
+
+
+@given(_registrations())
+def test_registration_rows_prepared_ahead_are_the_rows_its_event_projects(registration):
+    """Intake writes the rows it prepared as tuples; a rebuild projects them from the logged event."""
+    from casedraw.ledger.events import Actor, document_registered, registration_parts
+    from casedraw.store.projections import Registrations, project, registration_values
+
+    doc, channel, weighing, doc_id, salt = registration
+    at = "2026-11-27T10:00:00.000000Z"
+    whole = document_registered(at, Actor("claimant", "940140000385"), doc_id, doc, channel, weighing, salt)
+    public, fields = registration_parts(doc, channel, weighing)
+    claimant, document = registration_values(public, fields, doc.identity())
+    prepared = Registrations()
+    prepared.add(claimant, document, doc_id, 7, at)
+    written = [dict(zip(batch.shape[2], row, strict=True)) for batch in prepared.ops() for row in batch.rows]
+    assert written == [op.row for op in project(7, whole)]
