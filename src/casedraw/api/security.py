@@ -27,8 +27,8 @@ from casedraw.services.access import Principal, Role, authenticate_token
 from casedraw.store.repository import Store
 
 SESSION_COOKIE = "casedraw_session"
-T = TypeVar("T")
 ANONYMOUS_RATE = 20  # requests per second per client address without a token
+T = TypeVar("T")
 
 
 class Authenticator(Protocol):

@@ -55,13 +55,17 @@ class Prepared(NamedTuple):
     """A valid row made ready for registration: everything but its document id and place in the log."""
 
     row: int
-    identity: str
     actor: tuple[str, str]  # role, id of who submits it
     public: dict[str, Any]  # registration_parts' public half
     fields: bytes  # the private half, encoded (and so cheap to hand to another process)
     claimant: tuple[Any, ...]  # registration_values: the claimant's row,
     document: tuple[Any, ...]  # and the document's but its id, log index and time
     forward: tuple[str, str, str, str] | None  # from, to, basis, affinity: lodged with another region's chamber
+
+    @property
+    def identity(self) -> str:
+        """What a duplicate is found by (Document.identity): the document row's first value."""
+        return self.document[0]
 
 
 Item = Prepared | RowOutcome  # a row refused while preparing is already its outcome
@@ -161,13 +165,12 @@ def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: 
         lodged = doc.lodged_with or doc.region
         weighing = Weighing(band, draw_config.weight(doc.category, band), affinity_hash(affinity_key, lodged, doc.debtor.idn))
         public, private = registration_parts(replace(doc, region=lodged) if doc.lodged_with else doc, channel, weighing)
-        identity = doc.identity()
-        claimant, document = registration_values(public, private, identity, str(doc.claimant.type))
+        claimant, document = registration_values(public, private, doc.identity(), str(doc.claimant.type))
         forward = None
         if lodged != doc.region and channel == Channel.PRIVATE_BAILIFF:
             # Lodged with another region's chamber: forwarded "by territoriality" to where the basis points.
             forward = (lodged, doc.region, str(doc.basis), affinity_hash(affinity_key, doc.region, doc.debtor.idn))
-        items.append(Prepared(number, identity, submitter, public, encode_fields(private), claimant, document, forward))
+        items.append(Prepared(number, submitter, public, encode_fields(private), claimant, document, forward))
     return items
 
 

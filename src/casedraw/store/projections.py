@@ -7,7 +7,7 @@ tables can always be recreated from the log alone.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -508,13 +508,17 @@ def execute_many(conn: Connection, shape: Shape, rows: Rows) -> None:
     elif not processors:
         params = rows if values is _AS_THEY_ARE else list(map(values, rows))
     else:
-        params = []
-        for row in rows:
-            converted = list(values(row))
-            for n, process in processors:
-                converted[n] = process(converted[n])
-            params.append(tuple(converted))
+        params = list(_converted(map(values, rows), processors))
     conn.exec_driver_sql(sql, params)
+
+
+def _converted(rows: Iterable[Sequence[Any]], conversions: Processors) -> Iterator[tuple[Any, ...]]:
+    """Each row's values with SQLAlchemy's conversions applied at their positions."""
+    for row in rows:
+        values = list(row)
+        for i, convert in conversions:
+            values[i] = convert(values[i])
+        yield tuple(values)
 
 
 Processors = tuple[tuple[Any, Callable[[Any], Any]], ...]
@@ -533,18 +537,11 @@ def _copy(conn: Connection, shape: Shape, rows: Rows, converters: dict[str, Call
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         conn.dispatch.before_cursor_execute(conn, cursor, sql, rows, None, True)
+        in_order = rows if isinstance(rows[0], tuple) else ([row[n] for n in names] for row in rows)  # type: ignore[index]
+        conversions = tuple((names.index(n), convert) for n, convert in converters.items())
         with cursor.copy(sql) as copy:
-            if isinstance(rows[0], tuple):
-                positions = [(names.index(n), convert) for n, convert in converters.items()]
-                for values in rows:
-                    if positions:
-                        values = list(values)
-                        for i, convert in positions:
-                            values[i] = convert(values[i])
-                    copy.write_row(values)
-            else:
-                for row in rows:
-                    copy.write_row([row[n] if n not in converters else converters[n](row[n]) for n in names])
+            for values in _converted(in_order, conversions) if conversions else in_order:
+                copy.write_row(values)
     except conn.dialect.loaded_dbapi.Error as error:
         conn._handle_dbapi_exception(error, sql, rows, cursor, None)
     finally:

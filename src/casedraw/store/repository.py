@@ -336,13 +336,15 @@ def rows_in(conn: Connection, query: Select, values: Iterable[object], **params:
     that plan scans the whole table, and it stays while the table grows (intake's duplicate check went
     from 6 to 850 us per document over 40,000 documents, until an ANALYZE would have replanned it)."""
     ordered = sorted(set(values))  # type: ignore[type-var]
+    if not ordered:
+        return []
     if conn.dialect.name != "postgresql":
         return [row for start in range(0, len(ordered), _LOOKUP_CHUNK)
                 for row in conn.execute(query, {**params, "values": ordered[start : start + _LOOKUP_CHUNK]})]
     # PostgreSQL takes the whole list as one array parameter: an IN list of hundreds of parameters
     # costs SQLAlchemy and psycopg more to render and the server more to parse than the lookup itself.
     conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-    rows = list(conn.execute(_as_any_array(query), {**params, "values": ordered})) if ordered else []
+    rows = list(conn.execute(_as_any_array(query), {**params, "values": ordered}))
     conn.exec_driver_sql("SET LOCAL plan_cache_mode = DEFAULT")
     return rows
 
