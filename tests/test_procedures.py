@@ -252,7 +252,8 @@ def test_licence_revocation_redistributes_a_thousand_open_proceedings_evenly(sto
     refused_without_trace(store, lambda: licence_action(store, ministry(ctx), gone, "reinstated", "MJ order 1"), "not possible for a licence that is active")
     released = licence_action(store, ministry(ctx), gone, "revoked", "MJ order 2026-311", note="Court decision")
     assert released is not None and released.documents == held and released.cause == "licence"
-    assert {documents(store)[doc][0] for doc in held} == {"released"}
+    statuses = documents(store)
+    assert {statuses[doc][0] for doc in held} == {"released"}
 
     result = run_round(store, ctx)
     assert (result.documents, result.assigned) == (len(held), len(held))
@@ -284,7 +285,8 @@ def test_transfer_and_long_absence_release_the_portfolio(store, ctx, clock, tmp_
     today = clock().astimezone(KZ).date()
     record_absence(store, acting(ctx, "bailiff", sick), sick, today + dt.timedelta(days=1), today + dt.timedelta(days=45), "illness")
     run_round(store, ctx)
-    assert {documents(store)[d][1] for d in held_by_mover} & {mover} == set()
+    holders = documents(store)
+    assert {holders[d][1] for d in held_by_mover} & {mover} == set()
 
     clock.advance(days=1)  # the long absence begins: the next seal releases first
     held_by_sick = [d for d, (_, lic, _) in documents(store).items() if lic == sick]
