@@ -1,5 +1,7 @@
 """The Alembic migrations build exactly the schema the code declares."""
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -10,7 +12,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine
 
-from casedraw.store.db import make_engine
+from casedraw.store.db import HEAD_REVISION, make_engine, schema_revision
 from casedraw.store.repository import Store
 from casedraw.store.schema import metadata
 
@@ -41,6 +43,30 @@ def test_migrated_schema_matches_declared_tables(db_url):
 def test_migrating_twice_is_harmless(db_url):
     Store.open(db_url).close()
     Store.open(db_url).close()
+
+
+def test_the_revision_opening_checks_is_alembics_head(db_url):
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("casedraw.store").joinpath("migrations")))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+    engine = make_engine(db_url)
+    try:
+        assert schema_revision(engine) is None  # a new database
+        Store.open(db_url).close()
+        assert schema_revision(engine) == HEAD_REVISION
+    finally:
+        engine.dispose()
+
+
+def test_opening_a_database_at_the_head_leaves_alembic_unloaded(db_url):
+    """Every command opens the database: at the newest revision it does not load Alembic and its scripts."""
+    Store.open(db_url).close()
+    script = ("import sys; from casedraw.store.repository import Store; Store.open(sys.argv[1]).close(); "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'holidays')))")
+    loaded = subprocess.run([sys.executable, "-c", script, db_url], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 def test_single_submission_answers_kept_the_old_way_are_rewritten(db_url):

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 
 @lru_cache(maxsize=64)
 def _calendar(year: int) -> holidays.HolidayBase:
+    import holidays  # on first use: its calendars take a tenth of a second to import, which most commands never need
+
     # Two years, so a deadline near 31 December still sees January's holidays.
     return holidays.country_holidays("KZ", years=(year, year + 1))
 

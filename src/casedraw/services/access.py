@@ -171,8 +171,9 @@ def _password_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(derived.hex(), expected)
 
 
-# Compared against when the username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = hash_password("-", b"\0" * 16)
+# Compared against when the username is unknown, so a wrong name costs as long as a wrong password: the
+# same scrypt is computed, against a result no password gives (written out, not computed at every start).
+_DUMMY_HASH = f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${'00' * 16}${'00' * 32}"
 
 
 def create_account(store: Store, username: str, password: str, role: str, subject: str) -> None:
