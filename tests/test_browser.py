@@ -9,6 +9,7 @@ untranslated.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,21 +28,41 @@ from casedraw.web.i18n import LOCALES, translations
 ROLES = ("claimant", "bailiff", "chamber_head", "chamber", "commission", "ministry", "auditor")
 MAX_PAGES_PER_ROLE = 40
 SKIPPED_PATHS = ("/api/", "/static/", "/logout", "/login")
+FRESH_DOCUMENTS = itertools.count(1_000, 100)  # first document number of each upload: blocks of 100 the world does not use
 # Words in Latin letters that may stay as they are in a Kazakh or Russian page: names of things, formats, units.
 TECHNICAL = {"casedraw", "API", "JSON", "CSV", "XLSX", "SVG", "SHA", "HTTP", "HTTPS", "URL", "Merkle", "RFC", "English", "drand",
              "Ed25519", "PB", "KZ", "KZT", "OpenAPI", "ISO", "UTF",
              "Certificate", "Transparency", "Lines"}  # proper names: Certificate Transparency (RFC 9162), JSON Lines
 
 
+# Debian's chromium (156.0.8078.114) was seen to die of a segmentation fault in its browser process
+# under the full suite's load, once in several runs (its crash report, in ~/.config/chromium, is
+# chromium's own). A test whose browser died is run once more, in a browser launched anew; any other
+# failure, an assertion's included, is not.
+pytestmark = pytest.mark.flaky(reruns=1, only_rerun=["TargetClosedError"])
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def _launcher() -> Iterator[list[Any]]:
+    """Playwright, and the browsers launched so far (the last one in use)."""
     executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        launched: list[Any] = [functools.partial(playwright.chromium.launch, executable_path=executable, headless=True,
+                                                 args=["--no-sandbox", "--disable-gpu"])]
         yield launched
-        launched.close()
+        for browser in launched[1:]:
+            if browser.is_connected():
+                browser.close()
+
+
+@pytest.fixture
+def browser(_launcher: list[Any]) -> Any:
+    """One chromium for the session, launched again if it died."""
+    if len(_launcher) == 1 or not _launcher[-1].is_connected():
+        _launcher.append(_launcher[0]())
+    return _launcher[-1]
 
 
 @pytest.fixture
@@ -197,7 +218,7 @@ def test_a_claimant_uploads_a_file_and_follows_a_document_to_its_assignment(brow
                                                                                scripts: bool) -> None:
     """With scripts the progress is followed in place; without, the page reloads itself: the same flow."""
     page = browser.new_context(java_script_enabled=scripts).new_page()
-    first = 200 if scripts else 300
+    first = next(FRESH_DOCUMENTS)  # new documents for each run, a rerun's included: the site outlives the test
     rows = [document_row(first + n, debtor_idn=iin(first + n)) for n in range(4)]
     bad = document_row(first + 99, debtor_idn="123456789012")  # a wrong check digit
     upload = write_csv(tmp_path / "documents.csv", rows[0].keys(), [rows[0], rows[1], bad, rows[2], rows[3]])
