@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,27 +42,37 @@ TECHNICAL = {"casedraw", "API", "JSON", "CSV", "XLSX", "SVG", "SHA", "HTTP", "HT
 pytestmark = pytest.mark.flaky(reruns=1, only_rerun=["TargetClosedError"])
 
 
+class _Chromium:
+    """One browser for the session, launched again if it died."""
+
+    def __init__(self, launch: Callable[[], Any]):
+        self._launch, self._browser = launch, None
+
+    def current(self) -> Any:
+        if self._browser is None or not self._browser.is_connected():
+            self._browser = self._launch()
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None and self._browser.is_connected():
+            self._browser.close()
+
+
 @pytest.fixture(scope="session")
-def _launcher() -> Iterator[list[Any]]:
-    """Playwright, and the browsers launched so far (the last one in use)."""
+def _chromium() -> Iterator[_Chromium]:
     executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched: list[Any] = [functools.partial(playwright.chromium.launch, executable_path=executable, headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu"])]
-        yield launched
-        for browser in launched[1:]:
-            if browser.is_connected():
-                browser.close()
+        chromium = _Chromium(functools.partial(playwright.chromium.launch, executable_path=executable, headless=True,
+                                               args=["--no-sandbox", "--disable-gpu"]))
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
-def browser(_launcher: list[Any]) -> Any:
-    """One chromium for the session, launched again if it died."""
-    if len(_launcher) == 1 or not _launcher[-1].is_connected():
-        _launcher.append(_launcher[0]())
-    return _launcher[-1]
+def browser(_chromium: _Chromium) -> Any:
+    return _chromium.current()
 
 
 @pytest.fixture

@@ -4,15 +4,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine
 
-from casedraw.store.db import HEAD_REVISION, make_engine, schema_revision
+from casedraw.store.db import HEAD_REVISION, alembic_config, make_engine, schema_revision
 from casedraw.store.repository import Store
 from casedraw.store.schema import metadata
 
@@ -22,8 +20,7 @@ def upgraded_to(db_url: str, revision: str, downgrade: bool = False) -> Iterator
     """An engine on a database brought to `revision` (down to it, if `downgrade`), and the transaction
     that did it, for the test to add rows in."""
     engine = make_engine(db_url)
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("casedraw.store").joinpath("migrations")))
+    config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         (command.downgrade if downgrade else command.upgrade)(config, revision)
@@ -48,9 +45,7 @@ def test_migrating_twice_is_harmless(db_url):
 def test_the_revision_opening_checks_is_alembics_head(db_url):
     from alembic.script import ScriptDirectory
 
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("casedraw.store").joinpath("migrations")))
-    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD_REVISION]
     engine = make_engine(db_url)
     try:
         assert schema_revision(engine) is None  # a new database

@@ -9,9 +9,13 @@ import threading
 from contextlib import AbstractContextManager, nullcontext
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext, make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///casedraw.db"
 
@@ -103,7 +107,7 @@ def _named_errors(engine: Engine) -> Engine:
     return engine
 
 
-HEAD_REVISION = "0010"  # the newest migration's (tests/test_storage.py holds it to Alembic's head)
+HEAD_REVISION = "0010"  # the newest migration's (tests/test_migrations.py holds it to Alembic's head)
 
 
 def migrate(engine: Engine) -> None:
@@ -112,13 +116,20 @@ def migrate(engine: Engine) -> None:
     if schema_revision(engine) == HEAD_REVISION:
         return
     from alembic import command
+
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration for casedraw's migrations (Alembic imported here, not at every start)."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(resources.files("casedraw.store").joinpath("migrations")))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    return config
 
 
 def schema_revision(engine: Engine) -> str | None:
