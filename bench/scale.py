@@ -12,8 +12,10 @@ memory is its own (read from the kernel's rusage of that child). Per database:
 - **naive**: the same parsing, identity, routing and event encoding, written through the SQLAlchemy ORM
   one transaction per document; then each document given to the least-loaded active bailiff of its
   region, again one ORM transaction per document. What a straightforward implementation would do.
-- **floor**: the rows casedraw wrote (events, documents, claimants) inserted raw into an empty
-  database of the same schema in one transaction: no computation at all, only the database's work.
+- **floor**: the rows casedraw's run ended with in every table that grows with the documents (events,
+  claimants, documents, proceedings, affinity) inserted into an empty database of the same schema in one
+  transaction, by casedraw's own raw path (the driver's executemany on SQLite, COPY on PostgreSQL): no
+  computation at all, only the database's work of storing what casedraw stores.
 - **verify**: `casedraw export` then `casedraw verify` of the casedraw run's log (events per second).
 
 Then `bench/api.py` (single-submission latency at 32 clients and bulk throughput, SQLite) unless
@@ -159,18 +161,21 @@ def child_floor(source_url: str, target_url: str) -> dict[str, float]:
     from sqlalchemy import select
 
     from casedraw.store import schema
+    from casedraw.store.projections import execute_many
     from casedraw.store.repository import Store
 
     source, target = Store.open(source_url), Store.open(target_url)
     try:
-        tables = (schema.events, schema.claimants, schema.documents)
+        # Every table that grows with the documents, as the casedraw run left it.
+        tables = (schema.events, schema.claimants, schema.documents, schema.proceedings, schema.affinity)
         with source.read() as conn:
-            rows = {t.name: [dict(r._mapping) for r in conn.execute(select(t))] for t in tables}
+            rows = {t: [tuple(r) for r in conn.execute(select(t))] for t in tables}
         started = time.perf_counter()
         with target.engine.begin() as conn:
-            for t in tables:
-                conn.execute(t.insert(), rows[t.name])
-        return {"seconds": time.perf_counter() - started, "documents": len(rows["documents"]), "events": len(rows["events"])}
+            for t in tables:  # casedraw's own raw path: the driver's executemany on SQLite, COPY on PostgreSQL
+                if rows[t]:
+                    execute_many(conn, ("insert", t, tuple(c.name for c in t.columns), ()), rows[t])
+        return {"seconds": time.perf_counter() - started, "documents": len(rows[schema.documents]), "events": len(rows[schema.events])}
     finally:
         source.close()
         target.close()
