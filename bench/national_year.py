@@ -1,6 +1,6 @@
 """Issue 9: a national year of automatic distribution, then a full verify of its log.
 
-    .venv/bin/python bench/national_year.py [--docs 5000000] [--pg URL | --sqlite] [--write FILE]
+    .venv/bin/python bench/national_year.py [--docs 5000000] [--pg URL | --sqlite] [--write FILE] [--keep FILE]
     make bench-year                 # 5,000,000 documents on SQLite, written into docs/PERFORMANCE.md
 
 Every working day of a year (Kazakhstan's calendar) through the production services, on a clock that
@@ -34,6 +34,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -298,6 +299,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, help="stop after this many working days (the documents per day as for the whole year)")
     parser.add_argument("--pg", help="run on this PostgreSQL database instead of a SQLite file")
     parser.add_argument("--write", type=Path, help="put the table between the national-year markers of this file (docs/PERFORMANCE.md)")
+    parser.add_argument("--keep", type=Path, help="SQLite: copy the year's database here once the year is done (for bench/at_volume.py)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -316,6 +318,8 @@ def main() -> None:
         result = json.loads(child.stdout.strip().splitlines()[-1])
         result["load"] = load
         print(f"the year: {result['seconds']:.0f} s; export and verify ...", flush=True)
+        if args.keep and kind == "sqlite":  # the child has closed it, so SQLite has emptied its write-ahead log into it
+            shutil.copyfile(Path(tmp) / "year.db", args.keep)
         out = Path(tmp) / "export"
         result["export_s"], result["export_mb"] = _run_measured([CASEDRAW, "export", "--db", url, "--out", str(out)])
         key = (out / "log.vkey").read_text().strip()
