@@ -90,10 +90,11 @@ def test_single_submission_answers_kept_the_old_way_are_rewritten(db_url):
         store.close()
 
 
-def test_tables_rebuilt_by_0009_and_0010_keep_every_row(db_url):
+def test_tables_rebuilt_by_0009_to_0011_keep_every_row(db_url):
     """0009 copies SQLite's busiest tables into new ones (rowid keys, WITHOUT ROWID); 0010 moves the
-    debtor's name onto the document. A database taken down to 0008 and up again keeps every row and
-    index, equals a rebuild from its log, and takes new work."""
+    debtor's name onto the document; 0011 copies the affinity map into a table of its own layout. A
+    database taken down to 0008 and up again keeps every row and index, equals a rebuild from its log,
+    and takes new work."""
     from factories import bailiff_row, document_row
     from sqlalchemy import inspect
 
@@ -112,6 +113,7 @@ def test_tables_rebuilt_by_0009_and_0010_keep_every_row(db_url):
     assert run_round(old, ctx) is not None
     submit_documents(old, list(enumerate([document_row(n) for n in range(30, 40)], start=2)), ctx)
     before = old.projection_snapshot()
+    assert before["affinity"]  # the round made entries for 0011 to copy
     events_before = list(old.events())
     with old.read() as conn:
         debtor_names = dict(conn.exec_driver_sql("SELECT debtor_idn, debtor_name FROM documents").all())
@@ -134,9 +136,12 @@ def test_tables_rebuilt_by_0009_and_0010_keep_every_row(db_url):
                 tables = dict(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all())
                 autoindexes = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE tbl_name IN ('events', 'documents', "
                                                    "'affinity', 'proceedings') AND name LIKE 'sqlite_autoindex_%'").scalars().all()
-            assert all(tables[t].endswith("WITHOUT ROWID") for t in ("affinity", "proceedings")) and "debtors" not in tables
+            assert tables["proceedings"].endswith("WITHOUT ROWID") and "debtors" not in tables
             assert "seq INTEGER NOT NULL" in tables["events"] and "id INTEGER NOT NULL" in tables["documents"]
-            assert sorted(autoindexes) == ["sqlite_autoindex_documents_1"]  # identity's; no key is kept twice any more
+            # 0011: the affinity entries in the order they are made, their key beside them
+            assert not tables["affinity"].endswith("WITHOUT ROWID") and 'PRIMARY KEY ("key")' in tables["affinity"]
+            assert sorted(autoindexes) == ["sqlite_autoindex_affinity_1", "sqlite_autoindex_documents_1"]  # identity's, affinity's key
+        assert {ix["name"]: ix["column_names"] for ix in inspect(store.engine).get_indexes("affinity")} == {"ix_affinity_licence": ["licence"]}
         assert run_round(store, ctx).documents == 10  # the waiting documents are found through the new index
         after = store.projection_snapshot()
         store.rebuild()
