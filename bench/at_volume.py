@@ -3,9 +3,9 @@
     .venv/bin/python bench/national_year.py --keep /big/year.db          # once: keep the year's SQLite file
     .venv/bin/python bench/at_volume.py /big/year.db [--docs 100000] [--pragma cache_size=-262144] [--drop INDEX]
 
-Copies the kept database (never writes to it), then sends `--docs` more documents through the same
-services as `bench/scale.py` measures on an empty one: intake in chunks of 10,000 and a round every
-25,000, on 31 December of the year, after its last round. Prints the time, the CPU split between
+Copies the kept database (never writes to it), then sends `--docs` more documents through the
+workload `bench/scale.py` measures on an empty one (`intake_and_rounds`: intake in chunks of 10,000,
+a round every 25,000), on 31 December of the year, after its last round. Prints the time, the CPU split between
 Python and the kernel, and the bytes written and read through the kernel. `--pragma` sets a SQLite
 pragma on every connection; `--drop` drops an index first, only to measure what it costs (the queries
 it serves may then scan). Runs of the same command on the same machine differ by a few per cent.
@@ -21,13 +21,10 @@ import resource
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from scale import ROOT
+from scale import ROOT, intake_and_rounds
 
-INTAKE_CHUNK = 10_000
-ROUND_EVERY = 25_000
 DAY = dt.date(2026, 12, 31)  # the national year's last working day; its routing configuration covers it
 
 
@@ -38,8 +35,6 @@ def measure(path: Path, docs: int, pragmas: list[str], seed: int) -> dict[str, o
     from casedraw.collector import for_throughput
     from casedraw.ledger.events import Actor
     from casedraw.services import KZ_TIME, Context
-    from casedraw.services.intake import submit_documents
-    from casedraw.services.rounds import run_round
     from casedraw.store.repository import Store
 
     for_throughput()
@@ -59,14 +54,8 @@ def measure(path: Path, docs: int, pragmas: list[str], seed: int) -> dict[str, o
                 dbapi_connection.execute(f"PRAGMA {pragma}")
         store.engine.dispose()  # connections opened so far lack them
     before = _usage()
-    intake = rounds = 0.0
     try:
-        for start in range(0, len(rows), ROUND_EVERY):
-            t0 = time.perf_counter()
-            submit_documents(store, rows[start : start + ROUND_EVERY], ctx, chunk_size=INTAKE_CHUNK)
-            t1 = time.perf_counter()
-            run_round(store, ctx)
-            intake, rounds = intake + t1 - t0, rounds + time.perf_counter() - t1
+        intake, rounds = intake_and_rounds(store, rows, ctx)
     finally:
         store.close()
     after = _usage()

@@ -67,20 +67,27 @@ def _setup(url: str, docs: int):  # type: ignore[no-untyped-def]
     return store, ctx, rows
 
 
-def child_casedraw(url: str, docs: int) -> dict[str, float]:
+def intake_and_rounds(store, rows, ctx) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """casedraw's workload: `rows` submitted in chunks of INTAKE_CHUNK, a round after every ROUND_EVERY;
+    the seconds spent in intake and in rounds."""
     from casedraw.services.intake import submit_documents
     from casedraw.services.rounds import run_round
 
+    intake = rounds = 0.0
+    for start in range(0, len(rows), ROUND_EVERY):
+        t0 = time.perf_counter()
+        submit_documents(store, rows[start : start + ROUND_EVERY], ctx, chunk_size=INTAKE_CHUNK)
+        t1 = time.perf_counter()
+        run_round(store, ctx)
+        intake, rounds = intake + t1 - t0, rounds + time.perf_counter() - t1
+    return intake, rounds
+
+
+def child_casedraw(url: str, docs: int) -> dict[str, float]:
     store, ctx, rows = _setup(url, docs)
     try:
         started = time.perf_counter()
-        intake = rounds = 0.0
-        for start in range(0, len(rows), ROUND_EVERY):
-            t0 = time.perf_counter()
-            submit_documents(store, rows[start : start + ROUND_EVERY], ctx, chunk_size=INTAKE_CHUNK)
-            t1 = time.perf_counter()
-            run_round(store, ctx)
-            intake, rounds = intake + t1 - t0, rounds + time.perf_counter() - t1
+        intake, rounds = intake_and_rounds(store, rows, ctx)
         total = time.perf_counter() - started
         with store.read() as conn:
             registered = _count_documents(conn)
