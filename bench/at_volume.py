@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scale import ROOT, intake_and_rounds
+from scale import ROOT, intake_and_rounds, kernel_io
 
 DAY = dt.date(2026, 12, 31)  # the national year's last working day; its routing configuration covers it
 
@@ -67,9 +67,8 @@ def measure(path: Path, docs: int, pragmas: list[str], seed: int) -> dict[str, o
 
 
 def _usage() -> dict[str, float]:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
-    return {"user": usage.ru_utime, "system": usage.ru_stime, "wchar": int(io["wchar"]), "rchar": int(io["rchar"])}
+    usage, io = resource.getrusage(resource.RUSAGE_SELF), kernel_io()
+    return {"user": usage.ru_utime, "system": usage.ru_stime, "wchar": io.get("wchar", 0), "rchar": io.get("rchar", 0)}
 
 
 def main() -> None:

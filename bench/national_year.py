@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from itertools import accumulate, islice
 from pathlib import Path
 
-from scale import CASEDRAW, PYTHON, ROOT, database, write_into
+from scale import CASEDRAW, PYTHON, ROOT, database, kernel_io, write_into
 
 BEGIN, END = "<!-- national year: begin -->", "<!-- national year: end -->"
 START = dt.date(2026, 1, 1)  # a calendar year: the routing configuration sets the MRP per year
@@ -221,10 +221,8 @@ def child_year(url: str, docs: int, days: int | None = None) -> dict[str, object
         events = store.log_size(conn)
     store.close()
     size = sum(p.stat().st_size for p in Path(url.removeprefix("sqlite:///")).parent.glob("*.db*")) if url.startswith("sqlite") else 0
-    io = Path("/proc/self/io")  # Linux: what the year read and wrote, through the kernel
-    traffic = dict(line.split(": ") for line in io.read_text().splitlines()) if io.exists() else {}
     return {"seconds": total, "generating_s": generating, "parts": dict(seconds), "done": dict(done), "events": events,
-            "io": {k: int(v) for k, v in traffic.items()}, "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+            "io": kernel_io(), "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
             "working_days": len(working[:days]), "year_days": len(working), "db_bytes": size,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 

@@ -67,6 +67,12 @@ def _setup(url: str, docs: int):  # type: ignore[no-untyped-def]
     return store, ctx, rows
 
 
+def kernel_io() -> dict[str, int]:
+    """What this process has read and written through the kernel so far (Linux's /proc/self/io; empty elsewhere)."""
+    io = Path("/proc/self/io")
+    return {k: int(v) for k, v in (line.split(": ") for line in io.read_text().splitlines())} if io.exists() else {}
+
+
 def intake_and_rounds(store, rows, ctx) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """casedraw's workload: `rows` submitted in chunks of INTAKE_CHUNK, a round after every ROUND_EVERY;
     the seconds spent in intake and in rounds."""

@@ -36,17 +36,18 @@ def downgrade() -> None:
 def _rebuild(key: tuple[str, ...], keyed: bool) -> None:
     """A new affinity table with this primary key, stored in its key's B-tree on SQLite if `keyed`,
     holding the old one's entries. Copied on both databases: SQLite cannot change a table's key in place."""
+    postgresql = op.get_bind().dialect.name == "postgresql"
     op.create_table(
         "affinity_0011",
         sa.Column("region", sa.String(8), nullable=False),
         sa.Column("key", sa.String(32), nullable=False),
         sa.Column("licence", sa.String(32), nullable=False),
         # PostgreSQL names the key's index after the constraint, so it cannot take the old table's name yet.
-        sa.PrimaryKeyConstraint(*key, name="affinity_0011_pkey" if op.get_bind().dialect.name == "postgresql" else None),
+        sa.PrimaryKeyConstraint(*key, name="affinity_0011_pkey" if postgresql else None),
         sqlite_with_rowid=not keyed,
     )
     op.execute('INSERT INTO affinity_0011 (region, "key", licence) SELECT region, "key", licence FROM affinity')
     op.drop_table("affinity")  # and its indexes
     op.rename_table("affinity_0011", "affinity")
-    if op.get_bind().dialect.name == "postgresql":  # the constraint keeps the name it was made with
+    if postgresql:  # the constraint keeps the name it was made with
         op.execute("ALTER TABLE affinity RENAME CONSTRAINT affinity_0011_pkey TO affinity_pkey")
