@@ -35,6 +35,7 @@ def measure(path: Path, docs: int, pragmas: list[str], seed: int) -> dict[str, o
     from casedraw.collector import for_throughput
     from casedraw.ledger.events import Actor
     from casedraw.services import KZ_TIME, Context
+    from casedraw.services.preparing import PreparingProcess
     from casedraw.store.repository import Store
 
     for_throughput()
@@ -55,7 +56,8 @@ def measure(path: Path, docs: int, pragmas: list[str], seed: int) -> dict[str, o
         store.engine.dispose()  # connections opened so far lack them
     before = _usage()
     try:
-        intake, rounds = intake_and_rounds(store, rows, ctx)
+        with PreparingProcess() as preparer:
+            intake, rounds = intake_and_rounds(store, rows, ctx, preparer)
     finally:
         store.close()
     after = _usage()

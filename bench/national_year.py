@@ -77,6 +77,7 @@ def child_year(url: str, docs: int, days: int | None = None) -> dict[str, object
     from casedraw.services import KZ_TIME, Context
     from casedraw.services import procedures as proc
     from casedraw.services.intake import submit_documents
+    from casedraw.services.preparing import PreparingProcess
     from casedraw.services.registry import import_bailiffs
     from casedraw.services.rounds import run_round
     from casedraw.services.setup import initialise
@@ -93,6 +94,7 @@ def child_year(url: str, docs: int, days: int | None = None) -> dict[str, object
         now[0] = max(now[0], dt.datetime.combine(day, dt.time(hour), KZ_TIME))
 
     store = Store.open(url)
+    preparer = PreparingProcess()  # as `casedraw submit` prepares a file of more than one chunk
     ministry, system, operator = acting("ministry", "bench"), acting("system", "bench"), acting("operator", "bench")
     initialise(store, operator)
     bailiffs = demo.bailiff_rows(rng)
@@ -204,7 +206,7 @@ def child_year(url: str, docs: int, days: int | None = None) -> dict[str, object
             t0 = time.perf_counter()
             batch = list(enumerate(islice(rows, part), start=2))
             generating += time.perf_counter() - t0
-            report = timed("intake", submit_documents, store, batch, operator)
+            report = timed("intake", submit_documents, store, batch, operator, preparer=preparer)
             for outcome in report.outcomes:
                 done[f"rows {outcome.status}"] += 1
             next_doc += sum(o.status == "accepted" for o in report.outcomes)
@@ -220,9 +222,12 @@ def child_year(url: str, docs: int, days: int | None = None) -> dict[str, object
     with store.read() as conn:
         events = store.log_size(conn)
     store.close()
+    preparer.close()
+    helper = resource.getrusage(resource.RUSAGE_CHILDREN)  # the preparing process, ended and waited for
     size = sum(p.stat().st_size for p in Path(url.removeprefix("sqlite:///")).parent.glob("*.db*")) if url.startswith("sqlite") else 0
     return {"seconds": total, "generating_s": generating, "parts": dict(seconds), "done": dict(done), "events": events,
             "io": kernel_io(), "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+            "preparer_cpu_s": helper.ru_utime + helper.ru_stime, "preparer_mb": helper.ru_maxrss / 1024,
             "working_days": len(working[:days]), "year_days": len(working), "db_bytes": size,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -278,12 +283,14 @@ def report(r: dict, kind: str, command: str) -> str:  # type: ignore[type-arg]
         "| measure | target | result |", "|---|---|---|",
         f"| the year: {docs:,} documents registered and drawn over {r['working_days']} working days | ≤ 5 min ({verdict(r['seconds'] <= TARGETS['year_s'])}) | "
         f"**{r['seconds'] / 60:.1f} min** ({docs / r['seconds']:,.0f} documents/s; {parts}) |",
-        f"| peak memory of the year's process | ≤ 1 GB ({verdict(r['peak_mb'] <= TARGETS['peak_mb'])}) | **{r['peak_mb']:,.0f} MB** |",
+        f"| peak memory of the year's process, and of the process preparing its rows | ≤ 1 GB ({verdict(r['peak_mb'] + r['preparer_mb'] <= TARGETS['peak_mb'])}) | "
+        f"**{r['peak_mb']:,.0f} MB**, and {r['preparer_mb']:,.0f} MB |",
         f"| `casedraw verify` of its log: {r['events']:,} events | ≤ 3 min ({verdict(r['verify_s'] <= TARGETS['verify_s'])}) | "
         f"**{r['verify_s'] / 60:.1f} min** ({r['events'] / r['verify_s']:,.0f} events/s), peak {r['verify_mb']:,.0f} MB |",
         f"| `casedraw export` before it | | {r['export_s'] / 60:.1f} min, peak {r['export_mb']:,.0f} MB |",
         f"| database on disk | | {r['db_bytes'] / 2**30:.1f} GiB |" if r["db_bytes"] else "| database on disk | | (PostgreSQL) |",
-        f"| the year's process: CPU time; written and read through the kernel | | {r['cpu_s'] / 60:.1f} min; "
+        f"| the year's process: CPU time (and its preparing process's); written and read through the kernel | | "
+        f"{r['cpu_s'] / 60:.1f} min ({r['preparer_cpu_s'] / 60:.1f} min); "
         f"{r['io'].get('wchar', 0) / 2**30:.1f} GiB written ({r['io'].get('wchar', 0) / max(docs, 1) / 1024:.1f} KiB per document), "
         f"{r['io'].get('rchar', 0) / 2**30:.1f} GiB read |",
         "", f"Along the way: {happened}. Rows refused by intake (deliberate errors in the input): {r['done'].get('rows rejected', 0):,}; "

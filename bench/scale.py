@@ -73,7 +73,7 @@ def kernel_io() -> dict[str, int]:
     return {k: int(v) for k, v in (line.split(": ") for line in io.read_text().splitlines())} if io.exists() else {}
 
 
-def intake_and_rounds(store, rows, ctx) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def intake_and_rounds(store, rows, ctx, preparer=None) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """casedraw's workload: `rows` submitted in chunks of INTAKE_CHUNK, a round after every ROUND_EVERY;
     the seconds spent in intake and in rounds."""
     from casedraw.services.intake import submit_documents
@@ -82,7 +82,7 @@ def intake_and_rounds(store, rows, ctx) -> tuple[float, float]:  # type: ignore[
     intake = rounds = 0.0
     for start in range(0, len(rows), ROUND_EVERY):
         t0 = time.perf_counter()
-        submit_documents(store, rows[start : start + ROUND_EVERY], ctx, chunk_size=INTAKE_CHUNK)
+        submit_documents(store, rows[start : start + ROUND_EVERY], ctx, chunk_size=INTAKE_CHUNK, preparer=preparer)
         t1 = time.perf_counter()
         run_round(store, ctx)
         intake, rounds = intake + t1 - t0, rounds + time.perf_counter() - t1
@@ -90,10 +90,13 @@ def intake_and_rounds(store, rows, ctx) -> tuple[float, float]:  # type: ignore[
 
 
 def child_casedraw(url: str, docs: int) -> dict[str, float]:
+    from casedraw.services.preparing import PreparingProcess
+
     store, ctx, rows = _setup(url, docs)
     try:
         started = time.perf_counter()
-        intake, rounds = intake_and_rounds(store, rows, ctx)
+        with PreparingProcess() as preparer:
+            intake, rounds = intake_and_rounds(store, rows, ctx, preparer)
         total = time.perf_counter() - started
         with store.read() as conn:
             registered = _count_documents(conn)

@@ -13,6 +13,7 @@ from factories import bailiff_row, document_row
 from openpyxl import Workbook
 
 from casedraw.domain.model import BAILIFF_COLUMNS, DOCUMENT_COLUMNS, OPTIONAL_BAILIFF_COLUMNS
+from casedraw.services.intake import CHUNK
 
 CASEDRAW = str(Path(sys.executable).with_name("casedraw"))
 
@@ -63,6 +64,31 @@ def test_operator_flow_with_csv(db_url, tmp_path):
     assert cells == ["KZ-75 Almaty", "3", "2", "0", "0", "0.5"]  # 3 PBs; 2 documents of 250,000 KZT
 
     assert run("rebuild", db=db_url).stdout.startswith("rebuilt projections from 9 events")
+
+
+def test_a_file_of_more_than_one_chunk_is_registered_once_and_verifies(db_url, tmp_path):
+    """Past one chunk the rows are prepared by a second process while the command registers: every row
+    is answered in order, a repeat in a later chunk is found, and the log verifies."""
+    run("init", db=db_url)
+    rows = [document_row(n) for n in range(CHUNK + 300)]
+    rows[7]["debtor_idn"] = "850412300705"  # a wrong check digit, in the first chunk
+    rows[CHUNK + 10]["region"] = "Атлантида"  # an unknown region, in the second
+    rows.append(document_row(3))  # a repeat of the first chunk's fourth row
+    docs = write_csv(tmp_path / "docs.csv", DOCUMENT_COLUMNS, rows)
+    errors_file = tmp_path / "errors.csv"
+    result = run("submit", str(docs), "--errors-csv", str(errors_file), db=db_url)
+    assert result.returncode == 1, result.stderr
+    assert summary_line(result.stdout, "documents") == f"documents: accepted {CHUNK + 298:,}, duplicate 1, rejected 2"
+    with errors_file.open(encoding="utf-8") as f:
+        assert [(r["row"], r["field"]) for r in csv.DictReader(f)] == [("9", "debtor_idn"), (str(CHUNK + 12), "region")]
+    assert run("draw", db=db_url).returncode == 0  # nobody to draw to: every document left pending, and logged so
+    out = tmp_path / "public"
+    exported = run("export", "--out", str(out), db=db_url)
+    assert exported.returncode == 0, exported.stderr
+    vkey = next(line.split(": ", 1)[1] for line in exported.stdout.splitlines() if line.startswith("verifier key: "))
+    verified = subprocess.run([CASEDRAW, "verify", str(out), "--key", vkey], capture_output=True, text=True, timeout=300)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"{CHUNK + 298:,} documents" in verified.stdout or f"{CHUNK + 298} documents" in verified.stdout, verified.stdout
 
 
 def test_xlsx_with_numeric_cells_is_read_as_a_person_would_expect(db_url, tmp_path):

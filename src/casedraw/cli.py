@@ -7,6 +7,7 @@ import json
 import random
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -34,7 +35,8 @@ from casedraw.domain.model import BAILIFF_COLUMNS, DOCUMENT_COLUMNS, OPTIONAL_BA
 from casedraw.domain.regions import REGIONS
 from casedraw.ledger.events import Actor
 from casedraw.services import KZ_TIME, Context
-from casedraw.services.intake import submit_documents
+from casedraw.services.intake import CHUNK, submit_documents
+from casedraw.services.preparing import PreparingProcess
 from casedraw.services.registry import import_bailiffs
 from casedraw.services.rounds import RoundResult, run_round
 from casedraw.services.setup import initialise
@@ -88,11 +90,12 @@ def submit(
 ) -> None:
     """Register enforcement documents. Good rows are accepted even when others are rejected; resubmitted documents are recognised."""
     rows = read_file_rows(file, DOCUMENT_COLUMNS, OPTIONAL_DOCUMENT_COLUMNS)
-    with opened(db) as store, _progress() as progress:
+    # A file of more than one chunk is prepared on the second core while this process registers.
+    with opened(db) as store, _progress() as progress, PreparingProcess() if len(rows) > CHUNK else nullcontext() as preparer:
         task = progress.add_task(f"submitting {file.name}", total=len(rows))
         report = submit_documents(
             store, rows, Context(Actor("claimant", actor)), idempotency_key=idempotency_key,
-            progress=lambda n: progress.advance(task, n),
+            progress=lambda n: progress.advance(task, n), preparer=preparer,
         )
     print_outcomes(report, "documents", errors_csv)
     if report.rejected:

@@ -18,14 +18,15 @@ import hmac
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from functools import lru_cache
-from typing import Any, NamedTuple
+from functools import lru_cache, partial
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Connection
 
 from casedraw.domain.errors import FieldError
 from casedraw.domain.model import Document, parse_document
-from casedraw.domain.routing import Channel, route
+from casedraw.domain.routing import Channel, RoutingConfig, route
+from casedraw.draw.config import DrawConfig
 from casedraw.io.tabular import SourceRow
 from casedraw.ledger import canonical
 from casedraw.ledger.events import Actor, Weighing, document_forwarded, document_registered_encoded, encode_fields, registration_parts
@@ -71,6 +72,21 @@ class Prepared(NamedTuple):
 Item = Prepared | RowOutcome  # a row refused while preparing is already its outcome
 Parts = Iterable[Sequence[Item]]  # one chunk's prepared rows, in order, perhaps prepared as they are taken
 Register = Callable[..., list[RowOutcome]]  # (day=, parts=, key=, item_keys=): as register_prepared, perhaps elsewhere
+Settings = tuple[RoutingConfig, DrawConfig, bytes]  # Store.intake_settings: what preparing a row reads
+
+
+class Preparer(Protocol):
+    """Prepares a batch's parts elsewhere (services.preparing.PreparingProcess)."""
+
+    def ahead(self, settings: Settings, day: dt.date, parts: Sequence[tuple[Sequence[SourceRow], Sequence[tuple[str, str]]]]) -> Ahead: ...
+
+
+class Ahead(Protocol):
+    day: dt.date
+
+    def take(self, indices: Sequence[int]) -> list[list[Item]]: ...
+
+    def close(self) -> None: ...
 
 
 def submit_documents(
@@ -84,6 +100,7 @@ def submit_documents(
     actors: Sequence[Actor] | None = None,
     keys: Sequence[IdempotencyKey | None] | None = None,
     register: Register | None = None,
+    preparer: Preparer | None = None,
 ) -> Report:
     """Register every valid row; report an outcome for each row.
 
@@ -91,7 +108,8 @@ def submit_documents(
     single submissions in one transaction); otherwise every row is the context's actor's. `keys`
     then gives each row's own idempotency key, if any, answered as `idempotency_key` answers a request.
     `register`, when given, registers each chunk from its parts, taking each as it is prepared (the
-    HTTP API's intake process does); otherwise a chunk is prepared whole before the log lock is taken."""
+    HTTP API's intake process does); otherwise a chunk is prepared whole before the log lock is taken,
+    on two cores if a `preparer` is given (its process prepares ahead while this one registers)."""
     key = (idempotency_key, _request_hash(rows)) if idempotency_key else None
     if key is not None:
         with store.read() as conn:
@@ -103,18 +121,46 @@ def submit_documents(
     # two requests with one key, even from two processes, cannot both register.
     answered_in_chunk = key if len(rows) <= chunk_size else None
     same_actor = (ctx.actor.role, ctx.actor.id)
-    report = Report()
+    chunks = []
     for start in range(0, len(rows), chunk_size):
         chunk = rows[start : start + chunk_size]
         submitters = [same_actor] * len(chunk) if actors is None else [(a.role, a.id) for a in actors[start : start + chunk_size]]
-        report.outcomes += _submit_chunk(store, chunk, submitters, register, ctx,
-                                         answered_in_chunk, None if keys is None else keys[start : start + chunk_size])
-        if progress:
-            progress(len(chunk))
+        chunks.append((start, chunk, submitters))
+    ahead = _Early(store, ctx, preparer, chunks) if preparer is not None and register is None and chunks else None
+    report = Report()
+    try:
+        for n, (start, chunk, submitters) in enumerate(chunks):
+            early = None if ahead is None else partial(ahead.chunk, n)
+            report.outcomes += _submit_chunk(store, chunk, submitters, register, ctx, answered_in_chunk,
+                                             None if keys is None else keys[start : start + chunk_size], early)
+            if progress:
+                progress(len(chunk))
+    finally:
+        if ahead is not None:
+            ahead.close()
 
     if key is not None and answered_in_chunk is None:
         store.remember_response(key[0], key[1], _response(report.outcomes), ctx.stamp()[0])
     return report
+
+
+class _Early:
+    """A batch's chunks given to a preparer as parts, for the day of the batch's start."""
+
+    def __init__(self, store: Store, ctx: Context, preparer: Preparer, chunks: Sequence[tuple[int, Sequence[SourceRow], list[tuple[str, str]]]]):
+        parts, self._indices = [], []
+        for _, chunk, submitters in chunks:
+            self._indices.append(range(len(parts), len(parts) + -(-len(chunk) // PART)))
+            parts += [(chunk[p : p + PART], submitters[p : p + PART]) for p in range(0, len(chunk), PART)]
+        day = ctx.stamp()[1]
+        self._ahead = preparer.ahead(store.intake_settings(day), day, parts)
+
+    def chunk(self, n: int, day: dt.date) -> list[list[Item]] | None:
+        """Chunk n's prepared parts, if they were prepared for `day` (midnight may have come since)."""
+        return self._ahead.take(self._indices[n]) if self._ahead.day == day else None
+
+    def close(self) -> None:
+        self._ahead.close()
 
 
 IdempotencyKey = tuple[str, str]  # the key, and the hash of the request it came with
@@ -132,10 +178,12 @@ def _response(outcomes: Sequence[RowOutcome]) -> str:
 
 
 def _submit_chunk(store: Store, chunk: Sequence[SourceRow], submitters: list[tuple[str, str]], register: Register | None,
-                  ctx: Context, key: IdempotencyKey | None, item_keys: Sequence[IdempotencyKey | None] | None) -> list[RowOutcome]:
+                  ctx: Context, key: IdempotencyKey | None, item_keys: Sequence[IdempotencyKey | None] | None,
+                  early: Callable[[dt.date], list[list[Item]] | None] | None = None) -> list[RowOutcome]:
     day = ctx.stamp()[1]
     while True:
-        parts = prepared_parts(store, chunk, day, submitters)
+        prepared = early(day) if early is not None else None  # prepared ahead for this day, or not
+        parts = prepared if prepared is not None else prepared_parts(store, chunk, day, submitters)
         try:
             if register is None:  # registered here: prepared whole first, so the log lock is held only to write
                 return register_prepared(store, day, list(parts), ctx, key, item_keys)
@@ -152,7 +200,12 @@ def prepared_parts(store: Store, chunk: Sequence[SourceRow], day: dt.date, submi
 
 def prepare(store: Store, chunk: Sequence[SourceRow], day: dt.date, submitters: Sequence[tuple[str, str]]) -> list[Item]:
     """Parse, identify, route and weigh each row as registered on `day`; submitters[i] (role, id) submits chunk[i]."""
-    config, draw_config, affinity_key = store.intake_settings(day)
+    return prepare_with(store.intake_settings(day), chunk, day, submitters)
+
+
+def prepare_with(settings: Settings, chunk: Sequence[SourceRow], day: dt.date, submitters: Sequence[tuple[str, str]]) -> list[Item]:
+    """As `prepare`, from the store's intake settings for `day`: no database, so any process can run it."""
+    config, draw_config, affinity_key = settings
     config.check_covers(day)
     items: list[Item] = []
     for (number, fields), submitter in zip(chunk, submitters, strict=True):
