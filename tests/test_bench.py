@@ -27,6 +27,7 @@ def test_a_partial_national_year_gets_no_verdict():
 
     run = {"seconds": 186.0, "working_days": 40, "year_days": 247, "peak_mb": 234.0, "verify_s": 18.0, "verify_mb": 212.0,
            "export_s": 6.0, "export_mb": 195.0, "events": 668_454, "db_bytes": 0, "cpu_s": 140.0, "io": {}, "load": (0.1, 0.4, 0.7),
+           "preparer_cpu_s": 30.0, "preparer_mb": 90.0,
            "generating_s": 16.0, "parts": {"rounds": 113.0, "intake": 70.0}, "done": {"rows accepted": 666_241}}
     partial = report(run, "postgresql", "bench/national_year.py --days 40")
     assert "met" not in partial and "missed" not in partial and partial.count("no verdict: 40 of 247 working days") == 3

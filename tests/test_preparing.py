@@ -130,7 +130,8 @@ def test_a_batch_that_crosses_midnight_prepares_the_new_day_here(store, ctx, clo
     """What the child prepared was for the batch's first day: after midnight the caller prepares again."""
     prepared_here = []
     real = intake.prepare
-    monkeypatch.setattr(intake, "prepare", lambda store, chunk, day, submitters: prepared_here.append(day) or real(store, chunk, day, submitters))
+    monkeypatch.setattr(intake, "prepare",
+                        lambda store, chunk, day, submitters: prepared_here.append(day) or real(store, chunk, day, submitters))
     first_day = ctx.stamp()[1]
     report = submit_documents(store, rows_with_mistakes_and_repeats(), ctx, chunk_size=8, preparer=preparer,
                               progress=lambda n: clock.advance(days=1))

@@ -13,7 +13,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, LargeBinary, Table, bindparam, insert
+from sqlalchemy import Connection, Dialect, LargeBinary, Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from casedraw.domain.identifiers import party_type_of
@@ -240,7 +240,7 @@ def _licence_event(seq: int, e: Event) -> list[Op]:
     d = e.data
     ops: list[Op] = [Update(schema.bailiffs, {"licence": d["licence"]}, {**d["changes"], "updated_seq": seq})]
     if d["action"] != "reinstated":  # debtors no longer follow a bailiff who left
-        ops.append(Delete(schema.affinity, {"licence": d["licence"]}))
+        ops.append(_affinity_left(d["licence"]))
     return ops
 
 
@@ -267,11 +267,20 @@ def _affinity_ended(licence: str, key: str | None) -> list[Op]:
     return [] if key is None else [Delete(schema.affinity, {"key": key, "licence": licence})]
 
 
+def _affinity_left(licence: str) -> Batch:
+    """Every affinity entry naming a bailiff who leaves the draw. An entry names a bailiff only while
+    it holds an open proceeding with the entry's key (docs/ALGORITHM.md 10.3), so the entries are
+    found by way of the keys of the documents drawn to it (the documents' (assigned_to, affinity)
+    index), not by an index of the affinity table by licence, which cost every new debtor a second
+    random place at national volume (migration 0012)."""
+    return Batch(("delete_left", schema.affinity, (), ("licence",)), [(licence,)])
+
+
 def _portfolio_released(seq: int, e: Event) -> list[Op]:
     d = e.data
     return [
+        _affinity_left(d["licence"]),  # no open proceeding keeps a debtor with it; before its documents leave it
         *_released(seq, e, d["documents"], d["licence"], d["cause"], "redistributed"),
-        Delete(schema.affinity, {"licence": d["licence"]}),  # no open proceeding keeps a debtor with it
         _draw_state(d["licence"], d["state"]),
     ]
 
@@ -572,7 +581,11 @@ def _compiled(dialect: Dialect, shape: Shape, as_tuples: bool = False) -> tuple[
         statement = _upsert_statement(dialect, table, names)
     else:
         where = [table.c[k] == bindparam(f"k_{k}") for k in keys]
-        statement = table.delete().where(*where) if kind == "delete" else table.update().where(*where).values({n: bindparam(f"v_{n}") for n in names})
+        if kind == "delete_left":  # _affinity_left: the entries of a bailiff's documents' keys that name it
+            d = schema.documents
+            where.append(table.c.key.in_(select(d.c.affinity).where(d.c.assigned_to == bindparam("k_licence"))))
+        statement = (table.delete().where(*where) if kind.startswith("delete")
+                     else table.update().where(*where).values({n: bindparam(f"v_{n}") for n in names}))
     compiled = statement.compile(dialect=dialect, column_keys=list(names) if kind in ("insert", "insert_ignore", "upsert") else None)
     # What SQLAlchemy applies to each parameter as it binds it, but for wrapping bytes in the driver's
     # Binary, which sqlite3 and psycopg store exactly as the bytes themselves (SQLAlchemy's own comment).

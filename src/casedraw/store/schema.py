@@ -135,16 +135,15 @@ region_draw = Table(
 )
 
 # Where each debtor's documents go (section 10.3). Written for most new documents, so laid out for
-# national volume (migration 0011): entries in the order they are made, the key's unique index beside
-# them (the one random place an entry goes), and the licence index in that order too, so a round's new
-# entries go to the end of each bailiff's range. The key alone is unique: it is an HMAC of the region
-# with the debtor, so two regions never share one (docs/ALGORITHM.md, 6.3).
+# national volume: entries in the order they are made (migration 0011), the key's unique index beside
+# them, the one random place an entry goes. No index by licence (migration 0012): a bailiff who leaves
+# the draw loses the entries of its documents' keys (projections._affinity_left). The key alone is
+# unique: it is an HMAC of the region with the debtor, so two regions never share one (docs/ALGORITHM.md, 6.3).
 affinity = Table(
     "affinity", metadata,
     Column("region", String(8), nullable=False),
     Column("key", String(32), primary_key=True),
     Column("licence", String(32), nullable=False),
-    Index("ix_affinity_licence", "licence"),  # a bailiff's debtors leave it when it leaves the draw
 )
 
 beacon_anchors = Table(
