@@ -90,10 +90,10 @@ def test_single_submission_answers_kept_the_old_way_are_rewritten(db_url):
         store.close()
 
 
-def test_tables_rebuilt_by_0009_to_0012_keep_every_row(db_url):
+def test_tables_rebuilt_by_0009_to_0013_keep_every_row(db_url):
     """0009 copies SQLite's busiest tables into new ones (rowid keys, WITHOUT ROWID); 0010 moves the
     debtor's name onto the document; 0011 copies the affinity map into a table of its own layout,
-    0012 drops its licence index. A
+    0012 drops its licence index; 0013 orders a bailiff's documents by id in their index. A
     database taken down to 0008 and up again keeps every row and index, equals a rebuild from its log,
     and takes new work."""
     from factories import bailiff_row, document_row
@@ -129,9 +129,10 @@ def test_tables_rebuilt_by_0009_to_0012_keep_every_row(db_url):
     try:
         assert store.projection_snapshot() == before
         assert list(store.events()) == events_before
-        indexes = {ix["name"] for ix in inspect(store.engine).get_indexes("documents")}
-        assert {"ix_documents_status_region_channel", "ix_documents_claimant_idn"} <= indexes
-        assert not indexes & {"ix_documents_region_status", "ix_documents_status_channel"}
+        indexes = {ix["name"]: ix["column_names"] for ix in inspect(store.engine).get_indexes("documents")}
+        assert {"ix_documents_status_region_channel", "ix_documents_claimant_idn"} <= set(indexes)
+        assert not set(indexes) & {"ix_documents_region_status", "ix_documents_status_channel", "ix_documents_assigned_to_affinity"}
+        assert indexes["ix_documents_assigned_to_id_affinity"] == ["assigned_to", "id", "affinity"]
         if store.engine.dialect.name == "sqlite":
             with store.read() as conn:
                 tables = dict(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from casedraw.domain.calendar import add_working_days
 from casedraw.domain.identifiers import validate_idn
@@ -46,7 +46,7 @@ from casedraw.ledger.events import Actor, Event
 from casedraw.services import Context
 from casedraw.services.intake import affinity_hash
 from casedraw.store import schema
-from casedraw.store.repository import AFFINITY_KEY, Store, Writer, affinity_of, keys_by_region
+from casedraw.store.repository import AFFINITY_KEY, Store, Writer, affinity_of, keys_by_region, rows_in
 
 E = TypeVar("E", bound=StrEnum)
 ABSENCE_KINDS = ("leave", "illness", "other")
@@ -273,12 +273,13 @@ class Debtors:
         for chunk in range(0, len(pairs), 200):
             part = pairs[chunk:chunk + 200]
             licences, keys = sorted({h for h, _ in part}), sorted({k for _, k in part})
-            # Two IN lists, not one of pairs: this form keeps to the (assigned_to, affinity) index on SQLite;
-            # the status is checked here, since filtering on it in SQL would make the planner scan by status.
-            query = select(d.c.id, d.c.assigned_to, d.c.affinity, d.c.status).where(d.c.assigned_to.in_(licences), d.c.affinity.in_(keys))
-            for r in conn.execute(query):
-                if r.status == "assigned" and (r.assigned_to, r.affinity) in wanted:
-                    open_docs[(r.assigned_to, r.affinity)].add(r.id)
+            # Each bailiff's range of the (assigned_to, id, affinity) index, read from the index alone; the
+            # status only of the documents against these debtors (in SQL it would make the planner scan by status).
+            query = select(d.c.id, d.c.assigned_to, d.c.affinity).where(d.c.assigned_to.in_(licences), d.c.affinity.in_(keys))
+            found = {r.id: (r.assigned_to, r.affinity) for r in conn.execute(query) if (r.assigned_to, r.affinity) in wanted}
+            for r in rows_in(conn, select(d.c.id, d.c.status).where(d.c.id.in_(bindparam("values", expanding=True))), list(found)):
+                if r.status == "assigned":
+                    open_docs[found[r.id]].add(r.id)
         return cls(open_docs, affinity_of(conn, keys_by_region((region, key) for _, region, key in held)))
 
     def ends(self, licence: str, region: str, key: str, doc: int, gone: Set[int] = frozenset()) -> str | None:

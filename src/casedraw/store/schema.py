@@ -99,9 +99,11 @@ documents = Table(
     Column("recovered_bp", Integer, nullable=False),  # share of the claim recovered, basis points (public)
     Column("recovered_tiyn", BigInteger, nullable=False),  # the amount recovered (private)
     Index("ix_documents_status_region_channel", "status", "region", "channel"),  # waiting documents; a region's by status
-    # A bailiff's open proceedings (redistribution), and against one debtor (affinity ends with the last).
-    # Only drawn documents: a new one would be entered under its random affinity key, at a random place.
-    Index("ix_documents_assigned_to_affinity", "assigned_to", "affinity",
+    # A bailiff's documents in the order they came (its portfolio, its pages), each with its debtor key:
+    # whether it holds another open proceeding against a debtor (affinity ends with the last), and the
+    # keys of a bailiff who leaves the draw. Ordered by id, not by key, so a round's documents go to the
+    # end of each bailiff's range, not to random places among its thousands (migration 0013). Only drawn ones.
+    Index("ix_documents_assigned_to_id_affinity", "assigned_to", "id", "affinity",
           sqlite_where=text("assigned_to IS NOT NULL"), postgresql_where=text("assigned_to IS NOT NULL")),
 )
 
