@@ -16,9 +16,11 @@ the way what happens around the draw:
   reinstated, and now and then one is revoked.
 
 Input rows come from `casedraw.demo.document_rows`, made day by day; the time spent making them is
-measured and left out of the year's time (it is the banks' work, not casedraw's). The year runs in a
-child process, so the peak memory reported is its own; `casedraw export` and `casedraw verify` then run
-as processes of their own on the finished database, each with its time and peak memory.
+measured and left out of the year's time (it is the banks' work, not casedraw's). Each file is prepared
+on the second core by a preparing process, as `casedraw submit` prepares a file of more than one chunk.
+The year runs in a child process, so the peak memory reported is its own (and its preparing process's);
+`casedraw export` and `casedraw verify` then run as processes of their own on the finished database,
+each with its time and peak memory.
 
 On a PostgreSQL server with autovacuum off (as this machine's is), after each day's round the year does
 what autovacuum would have done by then at PostgreSQL's default settings (`autovacuum_vacuum`):

@@ -7,8 +7,10 @@ Every measurement runs in a child process of its own (a fresh interpreter and da
 memory is its own (read from the kernel's rusage of that child). Per database:
 
 - **casedraw**: the production services on the national roster (1,501 bailiffs): `submit_documents` in
-  chunks of 10,000 documents and a round sealed and drawn after every 25,000; every event in the log,
-  synchronous commits. Documents per second over the intake and the rounds together.
+  chunks of 10,000 documents, prepared on the second core by a preparing process as `casedraw submit`
+  does for a file of more than one chunk, and a round sealed and drawn after every 25,000; every event
+  in the log, synchronous commits. Documents per second over the intake and the rounds together; the
+  peak memory is the measuring process's own.
 - **naive**: the same parsing, identity, routing and event encoding, written through the SQLAlchemy ORM
   one transaction per document; then each document given to the least-loaded active bailiff of its
   region, again one ORM transaction per document. What a straightforward implementation would do.

@@ -271,7 +271,7 @@ def _affinity_ended(licence: str, key: str | None) -> list[Op]:
 def _affinity_left(licence: str) -> Batch:
     """Every affinity entry naming a bailiff who leaves the draw. An entry names a bailiff only while
     it holds an open proceeding with the entry's key (docs/ALGORITHM.md 10.3), so the entries are
-    found by way of the keys of the documents drawn to it (the documents' (assigned_to, affinity)
+    found by way of the keys of the documents drawn to it (the documents' (assigned_to, id, affinity)
     index), not by an index of the affinity table by licence, which cost every new debtor a second
     random place at national volume (migration 0012)."""
     return Batch(("delete_left", schema.affinity, (), ("licence",)), [(licence,)])
