@@ -14,7 +14,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection, Dialect, LargeBinary, MetaData, Table, Text, bindparam, insert, select
+from sqlalchemy import Connection, Dialect, LargeBinary, Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from casedraw.domain.identifiers import party_type_of
@@ -539,14 +539,18 @@ Processors = tuple[tuple[Any, Callable[[Any], Any]], ...]
 
 def _copy(conn: Connection, shape: Shape, rows: Rows, converters: dict[str, Callable[[Any], Any]]) -> None:
     """PostgreSQL: insert rows with COPY, in the connection's transaction: a third of the time of a
-    statement per row for the documents, events and proceedings (docs/PERFORMANCE.md).
+    statement per row for the documents, events and proceedings (docs/PERFORMANCE.md)."""
+    _, table, names, _ = shape
+    _copy_rows(conn, _copy_sql(table.name, names), names, rows, converters)
+
+
+def _copy_rows(conn: Connection, sql: str, names: tuple[str, ...], rows: Rows, converters: dict[str, Callable[[Any], Any]]) -> None:
+    """Run the COPY `sql` of columns `names` with `rows` (tuples in that order, or dicts by name).
 
     COPY is the driver's, not a statement SQLAlchemy runs, so this does what SQLAlchemy does around
     one: it tells the listeners of cursor statements, and hands any driver error to SQLAlchemy's own
     handling, which names a lost connection or a full disk as store.db does for every statement and
     invalidates the connection."""
-    _, table, names, _ = shape
-    sql = _copy_sql(table, names)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         conn.dispatch.before_cursor_execute(conn, cursor, sql, rows, None, True)
@@ -589,7 +593,7 @@ def _joined_to_copy(conn: Connection, shape: Shape, rows: Rows, converters: dict
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT "
                          + ", ".join(f"{quote(c)} AS {quote(n)}" for c, n in zip(columns, layout, strict=True))
                          + f" FROM {target} WITH NO DATA")
-    _copy(conn, ("insert", _temporary(temp, layout), layout, ()), list(unique.values()), converters)
+    _copy_rows(conn, _copy_sql(temp, layout), layout, list(unique.values()), converters)
     if kind == "insert_ignore":
         listed = ", ".join(quote(n) for n in names)
         conn.exec_driver_sql(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM {temp} ON CONFLICT DO NOTHING")
@@ -601,15 +605,9 @@ def _joined_to_copy(conn: Connection, shape: Shape, rows: Rows, converters: dict
     conn.exec_driver_sql("RESET enable_hashjoin; RESET enable_mergejoin")
 
 
-def _temporary(name: str, layout: tuple[str, ...]) -> Table:
-    """The temporary table as `_copy` names it (its columns' types are the server's business)."""
-    return Table(name, MetaData(), *(Column(n, Text) for n in layout))
-
-
-@lru_cache(maxsize=128)
-def _copy_sql(table: Table, names: tuple[str, ...]) -> str:
+def _copy_sql(table: str, names: tuple[str, ...]) -> str:
     quote = postgresql.dialect().identifier_preparer.quote
-    return f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    return f"COPY {quote(table)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
 
 
 _AS_THEY_ARE = tuple  # tuple rows already in the statement's order: tuple(row) is the row itself
