@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from casedraw.collector import for_throughput
-from casedraw.services.intake import Item, Prepared, Settings, prepare_with
+from casedraw.services.intake import Item, Settings, items_of, plain_items, prepare_with
 
 PENDING, SENT, DONE, LOCAL, FAILED = range(5)
 IN_FLIGHT = 2  # parts sent to the child before its answers are read: it never waits for the next one
@@ -136,7 +136,7 @@ class Ahead:
                     return
                 status, items = pickle.loads(conn.recv_bytes())
                 i = sent.popleft()
-                result = [Prepared._make(item) if type(item) is tuple else item for item in items] if status == "ok" else None
+                result = items_of(items) if status == "ok" else None
                 with self._changed:
                     self._results[i], self._state[i] = result, DONE if status == "ok" else FAILED
                     self._changed.notify_all()
@@ -155,8 +155,7 @@ def _message(*parts: Any) -> bytes:
 
 
 def _serve(conn: Connection) -> None:
-    """In the child: prepare each part sent, answer it as plain tuples (a named tuple pickles a third
-    slower and unpickles three times slower), until the caller closes the pipe.
+    """In the child: prepare each part sent, answer it as plain items, until the caller closes the pipe.
 
     A thread reads what the caller sends while the part before is prepared: the caller sends its next
     part before it reads this answer, so with each side writing a full pipe and neither reading, both
@@ -174,7 +173,7 @@ def _serve(conn: Connection) -> None:
         rows, submitters = rest
         try:
             items = prepare_with(settings, rows, day, submitters)  # type: ignore[arg-type]
-            answer: tuple[Any, ...] = ("ok", [tuple(item) if isinstance(item, Prepared) else item for item in items])
+            answer: tuple[Any, ...] = ("ok", plain_items(items))
         except Exception as exc:  # the caller prepares this part itself, and so raises it there
             answer = ("error", repr(exc))
         try:
